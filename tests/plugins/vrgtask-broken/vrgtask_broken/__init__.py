@@ -1,0 +1,1 @@
+"""Deliberately broken vrgtask plugins: vrgtask must survive them."""

@@ -1,0 +1,56 @@
+"""Helpers shared by the test suites (importable as ``support``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from unittest.mock import MagicMock
+
+
+@dataclass
+class Outcome:
+    """What one CLI invocation produced."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+
+Invoke = Callable[..., Outcome]
+
+
+def sdk_object(cls: type, data: dict[str, Any], requested: Sequence[str] | None = None) -> Any:
+    """A real pyvergeos model object built from ``data``.
+
+    ``requested`` lists the projection aliases the (pretend) request asked
+    for; by default every key of ``data``, like a default-projection read.
+    """
+    manager = MagicMock()
+    manager._requested_aliases = frozenset(requested if requested is not None else data)
+    return cls(data, manager)
+
+
+TASK_DATA: dict[str, Any] = {
+    "$key": 100,
+    "name": "nightly-backup",
+    "description": "Nightly backup task",
+    "enabled": True,
+    "status": "idle",
+    "action": "snapshot",
+    "action_display": "Take Snapshot",
+    "table": "vms",
+    "owner": "vms/1",
+    "owner_display": "web-server",
+    "creator": "users/1",
+    "creator_display": "admin",
+    "last_run": 1707200000,
+    "delete_after_run": False,
+    "system_created": False,
+    "id": "a" * 40,
+    "progress": 0,
+    "error": "",
+    "triggers_count": 1,
+    "events_count": 0,
+}

@@ -1,0 +1,57 @@
+"""Unit-test fixtures: the real CLI with a mock pyvergeos client (no network).
+
+``mock_client`` replaces the client factory (``vrgtask.context.build_client``),
+so commands run exactly as in production up to the SDK call. SDK objects are
+real pyvergeos model classes built from dicts (``support.sdk_object``), so
+accessors behave as they do against a server, FieldNotProjectedError included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from unittest.mock import MagicMock
+
+import pytest
+from click.testing import CliRunner
+from pytest_mock import MockerFixture
+from support import TASK_DATA, Invoke, Outcome, sdk_object
+
+from vrgtask.cli import cli
+
+
+@pytest.fixture
+def invoke() -> Invoke:
+    """Run ``vrgtask ARGS`` in-process; ``input`` feeds stdin."""
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Outcome:
+        runner = CliRunner()
+        result = runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=True)
+        return Outcome(result.exit_code, result.stdout, result.stderr, result.exception)
+
+    return run
+
+
+@pytest.fixture
+def mock_client(mocker: MockerFixture) -> MagicMock:
+    """The client every command gets; no connection is made."""
+    client = MagicMock(name="VergeClient")
+    mocker.patch("vrgtask.context.build_client", return_value=client)
+    return client
+
+
+@pytest.fixture
+def make_task() -> Callable[..., Any]:
+    """``make_task(**changes)``: a pyvergeos Task like the plan's mock_task."""
+    from pyvergeos.resources.tasks import Task
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(Task, {**TASK_DATA, **changes})
+
+    return build
+
+
+@pytest.fixture
+def mock_task(make_task: Callable[..., Any]) -> Any:
+    """The plan's ``mock_task``: key 100, 'nightly-backup', idle, enabled."""
+    return make_task()

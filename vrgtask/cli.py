@@ -1,0 +1,313 @@
+"""The core command group: global options, plugin loading, error handling.
+
+Every command, the built-in ``task``, ``schedule`` and ``trigger`` included,
+arrives through the ``vrgtask.commands`` entry-point group via click-plugins;
+a plugin that fails to load becomes a command marked as broken that explains
+itself, and everything else keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, cast
+
+import click
+from click.core import ParameterSource
+from click_plugins import with_plugins
+
+from vrgtask import __version__
+from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
+from vrgtask.errors import ExitCode, classify, one_line
+from vrgtask.formatters import COMMANDS_GROUP, entry_points, formatter_names
+
+__all__ = ["VrgtaskGroup", "cli", "main", "run"]
+
+
+class VrgtaskGroup(click.Group):
+    """The root group. Its ``main`` turns every failure into an exit code.
+
+    ``CliRunner.invoke(cli, ...)`` and the console script go through the same
+    path, so tests see exactly the exit codes and messages users see.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        code = self._run(args, prog_name or "vrgtask", complete_var, **extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str,
+        complete_var: str | None,
+        **extra: Any,
+    ) -> int:
+        verbosity = _peek_verbosity(sys.argv[1:] if args is None else list(args))
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, KeyboardInterrupt):
+                click.echo("Error: interrupted", err=True)
+                return ExitCode.INTERRUPTED
+            click.echo("Error: aborted", err=True)
+            return ExitCode.ERROR
+        except click.exceptions.ClickException as exc:
+            exc.show()
+            return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+        except click.exceptions.Exit as exc:
+            return exc.exit_code
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted", err=True)
+            return ExitCode.INTERRUPTED
+        except Exception as exc:
+            return _report(exc, verbosity)
+        finally:
+            _APP.clear()
+        return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+_APP: list[Any] = []
+
+
+def _secrets() -> list[str]:
+    return [s for app in _APP for s in app.settings.secrets()]
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """Replace every secret in ``text`` by ``***``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _report(exc: BaseException, verbosity: int) -> int:
+    code, message = classify(exc)
+    secrets = _secrets()
+    if verbosity >= 1:
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        click.echo(redact(trace, secrets), err=True, nl=False)
+    click.echo(f"Error: {one_line(redact(message, secrets))}", err=True)
+    return int(code)
+
+
+def _peek_verbosity(args: Sequence[str]) -> int:
+    """Count -v before parsing, so failures during parsing honour it too."""
+    count = 0
+    for arg in args:
+        if arg == "--":
+            break
+        if arg == "--verbose":
+            count += 1
+        elif arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) == {"v"}:
+            count += len(arg) - 1
+    return count
+
+
+def _version_message() -> str:
+    from importlib import metadata
+
+    try:
+        sdk = metadata.version("pyvergeos")
+    except metadata.PackageNotFoundError:
+        sdk = "not installed"
+    py = ".".join(str(p) for p in sys.version_info[:3])
+    return f"vrgtask {__version__} (pyvergeos {sdk}, Python {py})"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_message())
+        ctx.exit()
+
+
+HELP = """vrgtask: automate the VergeOS task engine from the command line.
+
+\b
+Tasks are actions bound to an object (power on a VM, take a snapshot);
+schedules are recurring time windows; triggers link a task to a schedule.
+
+\b
+Try it without a server, against the embedded sandbox:
+  vrgtask --sandbox task list
+  vrgtask --sandbox task run nightly-snapshot --wait
+\b
+Against a real system:
+  export VERGE_HOST=verge.example.com VERGE_TOKEN=...
+  vrgtask task list -o json
+"""
+
+
+def _with_command_plugins(group: click.Group) -> click.Group:
+    """Add every ``vrgtask.commands`` entry point (click-plugins' with_plugins)."""
+    return cast(click.Group, with_plugins(entry_points(COMMANDS_GROUP))(group))
+
+
+@_with_command_plugins
+@click.group(
+    cls=VrgtaskGroup,
+    help=HELP,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--profile",
+    "-p",
+    envvar="VERGE_PROFILE",
+    show_envvar=True,
+    metavar="NAME",
+    help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG).",
+)
+@click.option(
+    "--host",
+    "-H",
+    envvar="VERGE_HOST",
+    show_envvar=True,
+    metavar="HOST",
+    help="VergeOS host: name, host:port or https://host[:port]/. 'sandbox' = embedded sandbox.",
+)
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    default=False,
+    help="Use the embedded sandbox (no server needed); same as --host sandbox.",
+)
+@click.option("--token", envvar="VERGE_TOKEN", show_envvar=True, metavar="TOKEN", help="API token.")
+@click.option(
+    "--username",
+    "-u",
+    envvar="VERGE_USERNAME",
+    show_envvar=True,
+    metavar="USER",
+    help="User name (the password is asked for on a terminal when not given).",
+)
+@click.option(
+    "--password",
+    envvar="VERGE_PASSWORD",
+    show_envvar=True,
+    metavar="PASSWORD",
+    help="Password. Prefer the prompt or VERGE_PASSWORD: other users can see arguments.",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    default=False,
+    help="Do not verify the server's TLS certificate (VERGE_VERIFY_SSL=false does the same).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="VERGE_TIMEOUT",
+    show_envvar=True,
+    metavar="SECONDS",
+    help="Timeout of each HTTP request [default: 30].",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=LazyChoice(),
+    envvar="VERGE_OUTPUT",
+    show_envvar=True,
+    help=OUTPUT_HELP + " [default: table]",
+)
+@click.option(
+    "--query",
+    metavar="FIELD",
+    help=QUERY_HELP,
+)
+@click.option("--quiet", "-q", is_flag=True, help=QUIET_HELP)
+@click.option("--no-color", is_flag=True, help="Never colour the output (NO_COLOR does the same).")
+@click.option(
+    "--verbose",
+    "-v",
+    count=True,
+    help="-v: tracebacks on errors; -vv: HTTP request log; -vvv: request headers (redacted).",
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    profile: str | None,
+    host: str | None,
+    sandbox: bool,
+    token: str | None,
+    username: str | None,
+    password: str | None,
+    insecure: bool,
+    timeout: float | None,
+    output: str | None,
+    query: str | None,
+    quiet: bool,
+    no_color: bool,
+    verbose: int,
+) -> None:
+    from vrgtask import config
+    from vrgtask.context import AppContext
+
+    def warn(message: str) -> None:
+        click.echo(f"Warning: {one_line(message)}", err=True)
+
+    given_by = {}
+    for name in ("profile", "host", "token", "username", "password", "timeout", "output"):
+        source = ctx.get_parameter_source(name)
+        given_by[name] = "env" if source is ParameterSource.ENVIRONMENT else "option"
+    if password and ctx.get_parameter_source("password") is ParameterSource.COMMANDLINE:
+        warn(
+            "a password given with --password can be seen by other users of this machine; "
+            "let vrgtask prompt for it, or set VERGE_PASSWORD"
+        )
+    settings = config.resolve(
+        {
+            "profile": profile,
+            "host": host,
+            "sandbox": sandbox,
+            "token": token,
+            "username": username,
+            "password": password,
+            "insecure": insecure,
+            "timeout": timeout,
+            "output": output,
+        },
+        os.environ,
+        warn=warn,
+        given_by=given_by,
+    )
+    if settings.output not in formatter_names():
+        raise click.BadParameter(
+            f"{settings.output!r} (from {settings.sources.get('output')}) is not one of: "
+            f"{', '.join(formatter_names())}",
+            param_hint="'--output'",
+        )
+    color = False if (no_color or os.environ.get("NO_COLOR")) else None
+    app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
+    _APP[:] = [app]
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run vrgtask with ``argv`` and return the exit code (no ``sys.exit``)."""
+    return int(cli.main(args=argv, prog_name="vrgtask", standalone_mode=False))
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

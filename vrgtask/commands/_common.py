@@ -1,0 +1,180 @@
+"""What every command module shares: name-or-key resolution, option types,
+value formatters for columns, help epilogs, and the group that lets a
+command be reached under another group too (``vrgtask task schedule``).
+
+Importing this module must stay cheap: click and the standard library only.
+pyvergeos is imported inside functions that run after a client exists.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import click
+
+from vrgtask.errors import ConflictError, NotFoundError
+
+__all__ = [
+    "KEY",
+    "JsonObject",
+    "LinkedGroup",
+    "enabled_filter",
+    "examples",
+    "format_epoch",
+    "format_yes_no",
+    "is_key",
+    "resolve",
+]
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def is_key(text: str) -> bool:
+    """True when ``text`` could be a ``$key``: ASCII digits only."""
+    return bool(_DIGITS.fullmatch(text))
+
+
+def examples(*lines: str) -> str:
+    """An epilog of example command lines, kept verbatim by click."""
+    body = "\n".join(f"  {line}" for line in lines)
+    return f"\b\nExamples:\n{body}"
+
+
+class JsonObject(click.ParamType):  # type: ignore[type-arg]
+    """A JSON object given on the command line; anything else is a usage error."""
+
+    name = "JSON"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        try:
+            parsed = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            self.fail(f"not valid JSON ({exc})", param, ctx)
+        if not isinstance(parsed, dict):
+            self.fail(
+                f'must be a JSON object like \'{{"key": "value"}}\', not {type(parsed).__name__}',
+                param,
+                ctx,
+            )
+        return parsed
+
+
+class _Key(click.ParamType):  # type: ignore[type-arg]
+    """A ``$key``: a positive integer."""
+
+    name = "KEY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        text = str(value).strip()
+        if not is_key(text) or int(text) < 1:
+            self.fail(f"{value!r} is not a key (a positive whole number)", param, ctx)
+        return int(text)
+
+
+KEY = _Key()
+
+
+def format_yes_no(value: Any) -> str:
+    if value is None:
+        return ""
+    return "yes" if value else "no"
+
+
+def format_epoch(value: Any) -> str:
+    """Epoch seconds as a local date-time; 0/None (never) as empty."""
+    if value in (None, "", 0):
+        return ""
+    try:
+        return datetime.fromtimestamp(int(value)).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    except (TypeError, ValueError, OverflowError, OSError):
+        return str(value)
+
+
+def _describe(rows: Sequence[Mapping[str, Any]], limit: int = 10) -> str:
+    shown = [f"key {row.get('$key')} ({row.get('name')!r})" for row in rows[:limit]]
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return ", ".join(shown) + more
+
+
+def resolve(
+    manager: Any,
+    ident: str,
+    *,
+    noun: str,
+    fields: Sequence[str] | None = None,
+    **list_kwargs: Any,
+) -> Any:
+    """Find the one object ``ident`` names, with one server-side query.
+
+    An exact name match wins; an identifier of digits only that matches no
+    name is taken as a ``$key``. Several objects with that name -> exit 7
+    (nothing is changed); none -> exit 6. Never lists the whole collection.
+    """
+    from pyvergeos.filters import quote_value
+
+    if not ident.strip():
+        raise click.BadParameter(f"the {noun} name or key must not be empty")
+    by_name = f"name eq {quote_value(ident)}"
+    flt = f"({by_name}) or ($key eq {int(ident)})" if is_key(ident) else by_name
+    rows = manager.list(filter=flt, fields=list(fields) if fields else None, **list_kwargs)
+    named = [row for row in rows if row.get("name") == ident]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise ConflictError(
+            f"{len(named)} {noun}s are named {ident!r}: {_describe(named)}; use the key to pick one"
+        )
+    if is_key(ident):
+        keyed = [row for row in rows if str(row.get("$key")) == str(int(ident))]
+        if keyed:
+            return keyed[0]
+        raise NotFoundError(f"no {noun} is named {ident!r} or has key {int(ident)}")
+    raise NotFoundError(f"no {noun} is named {ident!r}")
+
+
+class LinkedGroup(click.Group):
+    """A group that also offers some top-level commands under itself.
+
+    ``links`` maps a sub-command name to the name of a command of the root
+    group, so ``vrgtask task schedule list`` runs the very same command object
+    as ``vrgtask schedule list``; nothing is defined twice and the link works
+    for whatever plugin provides that root command.
+    """
+
+    def __init__(self, *args: Any, links: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.links = dict(links or {})
+
+    def _root_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        root = ctx.find_root()
+        if root.command is self or not isinstance(root.command, click.Group):
+            return None
+        return root.command.get_command(root, self.links[name])
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        names.update(n for n in self.links if self._root_command(ctx, n) is not None)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.links:
+            command = self._root_command(ctx, cmd_name)
+        return command
+
+
+def enabled_filter(enabled: bool, disabled: bool) -> bool | None:
+    """``--enabled``/``--disabled`` as the SDK's ``enabled=`` argument."""
+    if enabled and disabled:
+        raise click.UsageError("--enabled and --disabled are mutually exclusive")
+    if enabled:
+        return True
+    return False if disabled else None

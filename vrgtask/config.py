@@ -1,0 +1,288 @@
+"""Where each setting comes from: option > environment > profile > default.
+
+The configuration file is the one ``vrg`` users already have
+(``~/.vrg/config.toml``; ``VRGTASK_CONFIG`` names another)::
+
+    [default]
+    host = "verge.example.com"
+    token = "..."
+
+    [profile.lab]
+    host = "10.0.0.5:8443"
+    username = "admin"
+    verify_ssl = false
+
+Keys: host, token, api_key (same as token), username, password, verify_ssl,
+output, timeout. A named profile is used on its own: its missing keys are not
+taken from ``[default]``, so one system's credentials never reach another.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from vrgtask.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_OUTPUT",
+    "DEFAULT_TIMEOUT",
+    "SANDBOX_HOST",
+    "Settings",
+    "config_path",
+    "load_profile",
+    "normalize_host",
+    "parse_bool",
+    "resolve",
+]
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_OUTPUT = "table"
+DEFAULT_RETRY_TOTAL = 3
+DEFAULT_RETRY_BACKOFF = 1.0
+#: The reserved host name that selects the embedded sandbox.
+SANDBOX_HOST = "sandbox"
+
+_PROFILE_KEYS = {
+    "host",
+    "token",
+    "api_key",
+    "username",
+    "password",
+    "verify_ssl",
+    "output",
+    "timeout",
+}
+_SECRET_KEYS = ("token", "api_key", "password")
+
+
+@dataclass
+class Settings:
+    """Resolved settings of one invocation, plus where each came from."""
+
+    host: str | None = None
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    verify_ssl: bool = True
+    timeout: float = DEFAULT_TIMEOUT
+    output: str = DEFAULT_OUTPUT
+    profile: str | None = None
+    retry_total: int = DEFAULT_RETRY_TOTAL
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sandbox(self) -> bool:
+        """True when the embedded sandbox answers instead of a server."""
+        return self.host is not None and self.host.lower() == SANDBOX_HOST
+
+    def secrets(self) -> list[str]:
+        """Values that must never be printed."""
+        return [s for s in (self.token, self.password) if s]
+
+
+def parse_bool(value: Any, what: str) -> bool:
+    """``true/false/1/0/yes/no/on/off`` (any case), or a ConfigError naming ``what``."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{what}: expected true or false, got {value!r}")
+
+
+def normalize_host(value: str, what: str = "host") -> str:
+    """``host``, ``host:port`` or ``https://host[:port]/`` -> ``host[:port]``."""
+    text = value.strip()
+    if not text:
+        raise ConfigError(f"{what} is empty")
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme.lower() != "https":
+            raise ConfigError(
+                f"{what} {value!r}: only https:// is supported (the VergeOS API is HTTPS only)"
+            )
+        if parts.path.strip("/") not in {"", "api/v4", "api"}:
+            raise ConfigError(f"{what} {value!r}: give the host, not a path")
+        text = parts.netloc
+    text = text.rstrip("/")
+    if not text or "/" in text or any(ch.isspace() for ch in text) or "@" in text:
+        raise ConfigError(f"{what} {value!r} is not a host name, host:port or https:// URL")
+    if text.startswith("["):  # [ipv6]:port
+        return text
+    host, sep, port = text.rpartition(":")
+    bad_port = not port.isdigit() or not 0 < int(port) < 65536
+    if sep and host and ":" not in host and bad_port:
+        raise ConfigError(f"{what} {value!r}: port must be a number from 1 to 65535")
+    return text
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    """The configuration file: ``VRGTASK_CONFIG`` or ``~/.vrg/config.toml``."""
+    override = env.get("VRGTASK_CONFIG")
+    if override:
+        return Path(override).expanduser()
+    return Path.home() / ".vrg" / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    return dict(data)
+
+
+def _warn_if_exposed(path: Path, section: Mapping[str, Any], warn: Any) -> None:
+    if os.name != "posix" or not any(section.get(k) for k in _SECRET_KEYS):
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warn(
+            f"{path} holds a secret and other users can read it; restrict it with: chmod 600 {path}"
+        )
+
+
+def load_profile(
+    path: Path, name: str | None, *, explicit: bool, warn: Any
+) -> tuple[str | None, dict[str, Any]]:
+    """The selected profile's keys. ``name=None`` selects ``[default]``.
+
+    A missing file is fine unless a profile was asked for by name.
+    """
+    if not path.exists():
+        if explicit and name not in (None, "default"):
+            raise ConfigError(f"unknown profile {name!r}: config file {path} does not exist")
+        return None, {}
+    data = _read_toml(path)
+    profiles = data.get("profile", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"config file {path}: [profile] must be a table of profiles")
+    if name in (None, "default"):
+        section = data.get("default", {})
+        label = "default"
+    else:
+        if name not in profiles:
+            known = (
+                ", ".join(["default", *sorted(profiles)])
+                if "default" in data
+                else ", ".join(sorted(profiles))
+            )
+            raise ConfigError(
+                f"unknown profile {name!r} in {path}; profiles that exist: {known or 'none'}"
+            )
+        section = profiles[name]
+        label = name
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: profile {label!r} must be a table")
+    unknown = sorted(set(section) - _PROFILE_KEYS)
+    if unknown:
+        warn(f"{path} [{label}]: ignoring unknown keys: {', '.join(unknown)}")
+    _warn_if_exposed(path, section, warn)
+    return label, {k: v for k, v in section.items() if k in _PROFILE_KEYS}
+
+
+def resolve(
+    options: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    warn: Any,
+    given_by: Mapping[str, str] | None = None,
+) -> Settings:
+    """Combine options, environment, profile and defaults into Settings.
+
+    ``options`` holds what was given on the command line, already merged with
+    the environment variables click reads itself (``None`` when neither gave a
+    value); ``env`` is consulted for the variables click does not map
+    (``VERGE_VERIFY_SSL``, retry tuning). ``given_by`` says, per option,
+    whether it came from the command line or the environment (for messages).
+    """
+    settings = Settings()
+    sources = settings.sources
+    given_by = given_by or {}
+    profile_name = options.get("profile")
+    path = config_path(env)
+    label, profile = load_profile(path, profile_name, explicit=profile_name is not None, warn=warn)
+    settings.profile = label
+
+    def pick(key: str, *profile_keys: str) -> Any:
+        value = options.get(key)
+        if value is not None:
+            sources[key] = given_by.get(key, "option")
+            return value
+        for pkey in profile_keys or (key,):
+            if profile.get(pkey) is not None:
+                sources[key] = f"profile {label}"
+                return profile[pkey]
+        sources[key] = "default"
+        return None
+
+    host = pick("host")
+    if options.get("sandbox"):
+        host = SANDBOX_HOST
+        sources["host"] = "option"
+    if host is not None:
+        settings.host = normalize_host(str(host), f"host (from {sources['host']})")
+    token = pick("token", "token", "api_key")
+    settings.token = str(token) if token is not None else None
+    username = pick("username")
+    settings.username = str(username) if username is not None else None
+    password = pick("password")
+    settings.password = str(password) if password is not None else None
+
+    if options.get("insecure"):
+        settings.verify_ssl = False
+        sources["verify_ssl"] = "option"
+    elif env.get("VERGE_VERIFY_SSL", "").strip():
+        settings.verify_ssl = parse_bool(env["VERGE_VERIFY_SSL"], "VERGE_VERIFY_SSL")
+        sources["verify_ssl"] = "env"
+    elif "verify_ssl" in profile:
+        settings.verify_ssl = parse_bool(profile["verify_ssl"], f"{path} verify_ssl")
+        sources["verify_ssl"] = f"profile {label}"
+
+    timeout = pick("timeout")
+    if timeout is not None:
+        try:
+            settings.timeout = float(timeout)
+        except (TypeError, ValueError):
+            raise ConfigError(f"timeout (from {sources['timeout']}): not a number") from None
+        if settings.timeout <= 0:
+            raise ConfigError(f"timeout (from {sources['timeout']}): must be above 0")
+
+    output = pick("output")
+    if output is not None:
+        settings.output = str(output)
+
+    for var, attr, kind in (
+        ("VERGE_RETRY_TOTAL", "retry_total", int),
+        ("VERGE_RETRY_BACKOFF", "retry_backoff", float),
+    ):
+        raw = env.get(var, "").strip()
+        if raw:
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
+            if value < 0:
+                raise ConfigError(f"{var}: must not be negative")
+            setattr(settings, attr, value)
+    return settings

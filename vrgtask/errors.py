@@ -1,0 +1,209 @@
+"""Exit codes and the translation of every failure into one line on stderr.
+
+The numbers are the ones the ``vrg`` CLI uses, so scripts written for it keep
+working. Nothing here imports pyvergeos or requests at module level: the
+classifier only imports them when it is handed an exception that came from
+them, which means they are already loaded.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+
+__all__ = [
+    "ConfigError",
+    "ConflictError",
+    "ExitCode",
+    "InterruptedWait",
+    "NotFoundError",
+    "TaskFailedError",
+    "VrgtaskError",
+    "WaitTimeoutError",
+    "classify",
+    "one_line",
+]
+
+
+class ExitCode(enum.IntEnum):
+    """Documented exit codes (README, architecture.md)."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    CONFIG = 3
+    AUTH = 4
+    PERMISSION = 5
+    NOT_FOUND = 6
+    CONFLICT = 7
+    VALIDATION = 8
+    TIMEOUT = 9
+    CONNECTION = 10
+    INTERRUPTED = 130
+
+
+class VrgtaskError(Exception):
+    """An error vrgtask reports itself, with the exit code it implies."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str, *, exit_code: ExitCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class ConfigError(VrgtaskError):
+    """No host, unknown profile, unreadable configuration or sandbox state."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class NotFoundError(VrgtaskError):
+    """No object with that name or key."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class ConflictError(VrgtaskError):
+    """A name matches several objects, or the server refused with 409."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+class TaskFailedError(VrgtaskError):
+    """A task that was waited for ended in error."""
+
+    exit_code = ExitCode.ERROR
+
+
+class WaitTimeoutError(VrgtaskError):
+    """``--wait`` ran out of time."""
+
+    exit_code = ExitCode.TIMEOUT
+
+
+class InterruptedWait(VrgtaskError):
+    """Ctrl-C while waiting: the work goes on on the server."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+def one_line(text: str) -> str:
+    """Make ``text`` safe for one line of a terminal: control characters escaped."""
+    from vrgtask.formatters import escape_control
+
+    return escape_control(text.strip())
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it was raised from, bounded against cycles."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen and len(seen) < 20:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _from(exc: BaseException, prefixes: tuple[str, ...]) -> bool:
+    return any(type(e).__module__.split(".")[0] in prefixes for e in _chain(exc))
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    import ssl
+
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLError):
+            return True
+        name = type(e).__name__
+        if name in {"SSLError", "SSLCertVerificationError"}:
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(e):
+            return True
+    return False
+
+
+TLS_HINT = (
+    "Trust the server's certificate by pointing REQUESTS_CA_BUNDLE at its CA file, "
+    "or, knowingly, skip verification with --insecure"
+)
+
+
+def _classify_requests(exc: BaseException) -> tuple[ExitCode, str] | None:
+    """Failures raised by requests/urllib3 that the SDK lets through."""
+    import requests
+
+    for e in _chain(exc):
+        if isinstance(e, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
+            return ExitCode.ERROR, "the server's response is not valid JSON"
+        if isinstance(e, requests.exceptions.Timeout):
+            return ExitCode.TIMEOUT, f"the request timed out ({e.__class__.__name__})"
+        if isinstance(e, requests.exceptions.SSLError):
+            return ExitCode.CONNECTION, f"TLS verification failed: {e}. {TLS_HINT}"
+        if isinstance(e, requests.exceptions.RetryError):
+            return ExitCode.ERROR, f"the server kept failing after retries: {e}"
+        if isinstance(e, requests.exceptions.ConnectionError):
+            return ExitCode.CONNECTION, f"connection failed: {e}"
+    return None
+
+
+def _classify_sdk(exc: BaseException) -> tuple[ExitCode, str] | None:
+    from pyvergeos import exceptions as sdk
+
+    if isinstance(exc, sdk.AuthenticationError):
+        if exc.status_code == 403:
+            return ExitCode.PERMISSION, f"permission denied: {exc}"
+        return ExitCode.AUTH, f"authentication failed: {exc}"
+    if isinstance(exc, sdk.NotFoundError):
+        return ExitCode.NOT_FOUND, f"not found: {exc}"
+    if isinstance(exc, sdk.ConflictError):
+        return ExitCode.CONFLICT, f"conflict: {exc}"
+    if isinstance(exc, sdk.ValidationError):
+        return ExitCode.VALIDATION, f"the server rejected the request: {exc}"
+    if isinstance(exc, sdk.TaskTimeoutError):
+        return ExitCode.TIMEOUT, str(exc)
+    if isinstance(exc, sdk.TaskError):
+        return ExitCode.ERROR, f"task failed: {exc}"
+    if isinstance(exc, sdk.VergeTimeoutError):
+        return ExitCode.TIMEOUT, f"{exc} (raise it with --timeout)"
+    if isinstance(exc, sdk.VergeConnectionError | sdk.NotConnectedError):
+        if _is_tls_failure(exc):
+            return ExitCode.CONNECTION, f"TLS certificate verification failed: {exc}. {TLS_HINT}"
+        inner = _classify_requests(exc) if _from(exc, ("requests", "urllib3")) else None
+        if inner is not None and inner[0] in (ExitCode.TIMEOUT, ExitCode.ERROR):
+            return inner
+        return ExitCode.CONNECTION, str(exc)
+    if isinstance(exc, sdk.APIError):
+        status = f"HTTP {exc.status_code}: " if exc.status_code else ""
+        return ExitCode.ERROR, f"the server failed: {status}{exc}"
+    if isinstance(exc, sdk.FieldNotProjectedError):
+        return ExitCode.ERROR, f"internal error, please report it: {exc}"
+    if isinstance(exc, sdk.VergeError):
+        return ExitCode.ERROR, str(exc)
+    return None
+
+
+def classify(exc: BaseException) -> tuple[ExitCode, str]:
+    """Exit code and one-line message for any exception a command let escape."""
+    for e in _chain(exc):
+        if isinstance(e, VrgtaskError):
+            return e.exit_code, e.message
+        if type(e).__name__ == "SandboxStateError":
+            return ExitCode.CONFIG, str(e)
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED, "interrupted"
+    if type(exc).__module__.split(".")[0] == "pyvergeos":
+        found = _classify_sdk(exc)
+        if found is not None:
+            return found
+    if _from(exc, ("requests", "urllib3")):
+        found = _classify_requests(exc)
+        if found is not None:
+            return found
+    if isinstance(exc, json.JSONDecodeError):
+        return ExitCode.ERROR, "the server's response is not valid JSON"
+    text = str(exc) or type(exc).__name__
+    return ExitCode.ERROR, f"unexpected error: {type(exc).__name__}: {text}"

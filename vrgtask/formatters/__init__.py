@@ -1,0 +1,185 @@
+"""The output formatter registry and the API formatters implement.
+
+A command never prints a table or JSON itself: it turns SDK objects into rows
+(plain dicts) and hands them, with a column spec, to the formatter the user
+picked with ``-o``. Formatters are entry points in the ``vrgtask.formatters``
+group, so a third-party package adds one by declaring::
+
+    [options.entry_points]
+    vrgtask.formatters =
+        yaml = my_package.formatters:YamlFormatter
+
+The entry point may name a :class:`Formatter` subclass or an instance. Only the
+selected formatter is imported: listing the names (for ``--output`` choices)
+reads entry-point metadata and imports nothing.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+__all__ = [
+    "COMMANDS_GROUP",
+    "FORMATTERS_GROUP",
+    "Column",
+    "Formatter",
+    "RenderOptions",
+    "cell_text",
+    "entry_points",
+    "escape_control",
+    "formatter_names",
+    "load_formatter",
+]
+
+COMMANDS_GROUP = "vrgtask.commands"
+FORMATTERS_GROUP = "vrgtask.formatters"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a resource's output.
+
+    Attributes:
+        key: The row key the value is read from.
+        header: Column heading in tables; defaults to the key, title-cased.
+        wide: Shown only by ``-o wide`` (and in single-object views).
+        format: Turns a raw value into display text (tables only; json and
+            csv always carry the raw value).
+        styles: Display colour per raw value, for status-like columns
+            (``{"running": "green"}``); used only on a colour terminal.
+    """
+
+    key: str
+    header: str | None = None
+    wide: bool = False
+    format: Callable[[Any], str] | None = None
+    styles: Mapping[Any, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        if self.header is not None:
+            return self.header
+        return self.key.lstrip("$").replace("_", " ").title()
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render: whether colour is allowed."""
+
+    color: bool = False
+
+
+class Formatter(abc.ABC):
+    """Base class of every output format.
+
+    ``format_list`` renders a list of rows, ``format_one`` a single object.
+    Both return the complete text to print (without a trailing newline);
+    return ``""`` to print nothing.
+    """
+
+    @abc.abstractmethod
+    def format_list(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[Column],
+        options: RenderOptions,
+    ) -> str:
+        """Render several rows."""
+
+    @abc.abstractmethod
+    def format_one(
+        self,
+        row: Mapping[str, Any],
+        columns: Sequence[Column],
+        options: RenderOptions,
+    ) -> str:
+        """Render one object."""
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_control(text: str) -> str:
+    """Show control characters as escapes so a value cannot drive the terminal.
+
+    Newlines, tabs, ANSI escape sequences (ESC), other C0/C1 controls and the
+    bidirectional overrides become ``\\n``, ``\\t``, ``\\x1b``, ``\\u202e``.
+    Printable text, including non-ASCII letters, is left alone.
+    """
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(_escape, text)
+
+
+def cell_text(value: Any, column: Column) -> str:
+    """Display text of one value in a table: formatted, then escaped."""
+    if column.format is not None:
+        text = column.format(value)
+    elif value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    else:
+        text = str(value)
+    return escape_control(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _all_entry_points() -> Any:
+    # One scan of the installed distributions serves every group. Python 3.10
+    # and 3.11 answer with SelectableGroups, later versions with EntryPoints;
+    # both offer select().
+    return metadata.entry_points()
+
+
+def entry_points(group: str) -> list[metadata.EntryPoint]:
+    """Entry points of ``group``, read once per process, sorted by name."""
+    selected: list[metadata.EntryPoint] = list(_all_entry_points().select(group=group))
+    unique = {ep.name: ep for ep in selected}
+    return [unique[name] for name in sorted(unique)]
+
+
+def formatter_names() -> list[str]:
+    """Registered formatter names, without importing any formatter."""
+    return [ep.name for ep in entry_points(FORMATTERS_GROUP)]
+
+
+def load_formatter(name: str) -> Formatter:
+    """Import and return the formatter registered as ``name``."""
+    for ep in entry_points(FORMATTERS_GROUP):
+        if ep.name == name:
+            try:
+                obj = ep.load()
+                instance = obj() if isinstance(obj, type) else obj
+            except Exception as exc:
+                from vrgtask.errors import VrgtaskError
+
+                raise VrgtaskError(
+                    f"output format {name!r} could not be loaded ({ep.value}): "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            if not isinstance(instance, Formatter):
+                from vrgtask.errors import VrgtaskError
+
+                raise VrgtaskError(
+                    f"output format {name!r} ({ep.value}) is not a vrgtask Formatter"
+                )
+            return instance
+    from vrgtask.errors import VrgtaskError
+
+    raise VrgtaskError(f"unknown output format {name!r}")
