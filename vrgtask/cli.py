@@ -21,7 +21,8 @@ from click_plugins import with_plugins
 from vrgtask import __version__
 from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
 from vrgtask.errors import ExitCode, classify, one_line
-from vrgtask.formatters import COMMANDS_GROUP, entry_points, formatter_names
+from vrgtask.formatters import formatter_names
+from vrgtask.plugins import COMMANDS_GROUP, entry_points
 
 __all__ = ["VrgtaskGroup", "cli", "main", "run"]
 

@@ -99,6 +99,14 @@ def make_session(
     """The session vrgtask gives the SDK (see the module docstring)."""
     session = CliSession()
     session.verify = settings.verify_ssl
+    if not settings.verify_ssl:
+        # The user turned verification off on purpose (--insecure); urllib3
+        # would otherwise warn on every request, as the SDK also avoids.
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
     if settings.sandbox:
         from vrgtask.sandbox import Emulator, FileStore, default_state_path
         from vrgtask.sandbox.transport import SandboxAdapter

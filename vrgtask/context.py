@@ -16,11 +16,10 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from vrgtask.config import Settings
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import (
     Column,
@@ -29,6 +28,9 @@ from vrgtask.formatters import (
     formatter_names,
     load_formatter,
 )
+
+if TYPE_CHECKING:
+    from vrgtask.config import Settings
 
 __all__ = [
     "OUTPUT_HELP",

@@ -193,7 +193,7 @@ def test_color_only_on_a_terminal_and_never_with_no_color(
     mock_client.tasks.list.return_value = [make_task(status="running")]
     piped = invoke("task", "list")
     assert "\x1b[" not in piped.stdout
-    mocker.patch("vrgtask.context.sys.stdout.isatty", return_value=True)
+    mocker.patch.object(sys.stdout, "isatty", return_value=True)
     from vrgtask.context import AppContext
 
     app = AppContext(MagicMock(output="table"), color=None)
@@ -362,8 +362,8 @@ def test_password_is_prompted_hidden_on_a_terminal(mocker: MockerFixture) -> Non
     from vrgtask import context
     from vrgtask.config import Settings
 
-    mocker.patch.object(context.sys.stdin, "isatty", return_value=True, create=True)
-    mocker.patch.object(context.sys.stderr, "isatty", return_value=True, create=True)
+    mocker.patch.object(sys.stdin, "isatty", return_value=True)
+    mocker.patch.object(sys.stderr, "isatty", return_value=True)
     prompt = mocker.patch("vrgtask.context.click.prompt", return_value="typed-secret")
     connect = mocker.patch("vrgtask.client.connect", return_value="client")
     app = context.AppContext(Settings(host="h", username="admin"))

@@ -8,10 +8,8 @@ pyvergeos is imported inside functions that run after a client exists.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import click
@@ -52,6 +50,8 @@ class JsonObject(click.ParamType):  # type: ignore[type-arg]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, dict):
             return value
+        import json
+
         try:
             parsed = json.loads(value)
         except (TypeError, ValueError) as exc:
@@ -92,6 +92,8 @@ def format_epoch(value: Any) -> str:
     """Epoch seconds as a local date-time; 0/None (never) as empty."""
     if value in (None, "", 0):
         return ""
+    from datetime import datetime
+
     try:
         return datetime.fromtimestamp(int(value)).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     except (TypeError, ValueError, OverflowError, OSError):

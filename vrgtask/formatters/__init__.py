@@ -11,34 +11,26 @@ group, so a third-party package adds one by declaring::
 
 The entry point may name a :class:`Formatter` subclass or an instance. Only the
 selected formatter is imported: listing the names (for ``--output`` choices)
-reads entry-point metadata and imports nothing.
+reads entry-point metadata (:mod:`vrgtask.plugins`) and imports nothing.
 """
 
 from __future__ import annotations
 
 import abc
-import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 __all__ = [
-    "COMMANDS_GROUP",
-    "FORMATTERS_GROUP",
     "Column",
     "Formatter",
     "RenderOptions",
     "cell_text",
-    "entry_points",
     "escape_control",
     "formatter_names",
     "load_formatter",
 ]
-
-COMMANDS_GROUP = "vrgtask.commands"
-FORMATTERS_GROUP = "vrgtask.formatters"
 
 
 @dataclass(frozen=True)
@@ -139,28 +131,17 @@ def cell_text(value: Any, column: Column) -> str:
     return escape_control(text)
 
 
-@functools.lru_cache(maxsize=1)
-def _all_entry_points() -> Any:
-    # One scan of the installed distributions serves every group. Python 3.10
-    # and 3.11 answer with SelectableGroups, later versions with EntryPoints;
-    # both offer select().
-    return metadata.entry_points()
-
-
-def entry_points(group: str) -> list[metadata.EntryPoint]:
-    """Entry points of ``group``, read once per process, sorted by name."""
-    selected: list[metadata.EntryPoint] = list(_all_entry_points().select(group=group))
-    unique = {ep.name: ep for ep in selected}
-    return [unique[name] for name in sorted(unique)]
-
-
 def formatter_names() -> list[str]:
     """Registered formatter names, without importing any formatter."""
+    from vrgtask.plugins import FORMATTERS_GROUP, entry_points
+
     return [ep.name for ep in entry_points(FORMATTERS_GROUP)]
 
 
 def load_formatter(name: str) -> Formatter:
     """Import and return the formatter registered as ``name``."""
+    from vrgtask.plugins import FORMATTERS_GROUP, entry_points
+
     for ep in entry_points(FORMATTERS_GROUP):
         if ep.name == name:
             try:
