@@ -1,0 +1,944 @@
+"""``vrgtask schedule``: list, get, create, update, delete, enable, disable, show.
+
+A schedule is a recurring time window (every N minutes/hours/days/... between
+a start and an end time of day, on some weekdays). Triggers link tasks to it
+(``vrgtask trigger``). This module turns pyvergeos ``TaskSchedule`` objects
+into rows and hands them to the formatter registry; it never prints tables.
+
+The same group is reachable as ``vrgtask task schedule``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+import click
+
+from vrgtask.commands._common import enabled_filter, examples, format_yes_no, resolve
+from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.errors import ConflictError
+from vrgtask.formatters import Column
+
+__all__ = [
+    "BOOL_STYLES",
+    "DAY_OF_MONTH_CHOICES",
+    "REPEAT_CHOICES",
+    "SCHEDULE_UPCOMING_COLUMNS",
+    "TASK_SCHEDULE_COLUMNS",
+    "WEEKDAYS",
+    "DaysType",
+    "PointInTime",
+    "ScheduleDate",
+    "TimeOfDay",
+    "find_schedule",
+    "format_days",
+    "run_entry_epoch",
+    "schedule",
+    "schedule_to_row",
+    "seconds_to_time",
+    "upcoming_to_row",
+]
+
+NOUN = "schedule"
+DAY_SECONDS = 86400
+
+REPEAT_CHOICES = ["minute", "hour", "day", "week", "month", "year", "never"]
+DAY_OF_MONTH_CHOICES = ["first", "last", "15th", "start_date"]
+#: The SDK's weekday flags, Monday first (``date.weekday()`` order).
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NAMES = tuple(day.capitalize() for day in WEEKDAYS)
+
+BOOL_STYLES = {True: "green", False: "yellow"}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# -- value formatting -------------------------------------------------------
+
+
+def _int_or(value: Any, default: int) -> int:
+    if value is None or isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def seconds_to_time(seconds: Any) -> str:
+    """Seconds from midnight as ``HH:MM`` (``HH:MM:SS`` when seconds are set).
+
+    86400 is ``24:00``, the end of the day.
+    """
+    if seconds is None or isinstance(seconds, bool):
+        return ""
+    try:
+        total = int(seconds)
+    except (TypeError, ValueError):
+        return str(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{hours:02d}:{minutes:02d}"
+    return f"{text}:{secs:02d}" if secs else text
+
+
+def _time_text(seconds: int) -> str:
+    return f"{seconds_to_time(seconds)} ({seconds}s)"
+
+
+_WEEKDAY_SET = set(_DAY_NAMES[:5])
+_WEEKEND_SET = set(_DAY_NAMES[5:])
+
+
+def format_days(value: Any) -> str:
+    """The ``active_days`` string as a table cell: 'every day', 'weekdays', 'Mon, Wed'."""
+    if value is None:
+        return ""
+    names = [part.strip() for part in str(value).split(",") if part.strip()]
+    chosen = set(names)
+    if chosen == set(_DAY_NAMES):
+        return "every day"
+    if chosen == _WEEKDAY_SET:
+        return "weekdays"
+    if chosen == _WEEKEND_SET:
+        return "weekend"
+    if not chosen:
+        return "none"
+    return ", ".join(name[:3] if name in _DAY_NAMES else name for name in names)
+
+
+# -- rows and columns -------------------------------------------------------
+
+
+def schedule_to_row(schedule: Any) -> dict[str, Any]:
+    """One SDK TaskSchedule as a plain row (the plan's ``_schedule_to_dict``).
+
+    Needs the manager's default projection (every accessor read here is a
+    plain column, so a narrower row only shows defaults, never raises).
+    """
+    start = _int_or(schedule.get("start_time_of_day", 0), 0)
+    end = _int_or(schedule.get("end_time_of_day", DAY_SECONDS), DAY_SECONDS)
+    iteration = schedule.get("repeat_iteration")
+    return {
+        "$key": int(schedule.key),
+        "name": schedule.get("name"),
+        "description": schedule.get("description", "") or "",
+        "enabled": schedule.is_enabled,
+        "repeat_every": schedule.get("repeat_every", "") or "",
+        "repeat_display": schedule.repeat_every_display,
+        "repeat_iteration": schedule.repeat_count if iteration is not None else 1,
+        "start_date": schedule.get("start_date", "") or "",
+        "end_date": schedule.get("end_date", "") or "",
+        "start_time_of_day": start,
+        "start_time_display": seconds_to_time(start),
+        "end_time_of_day": end,
+        "end_time_display": seconds_to_time(end),
+        "day_of_month": schedule.get("day_of_month", "") or "",
+        "active_days": ", ".join(schedule.active_days),
+    }
+
+
+TASK_SCHEDULE_COLUMNS = [
+    Column("$key", "Key"),
+    Column("name", "Name"),
+    Column("repeat_display", "Repeat"),
+    Column("repeat_iteration", "Every N"),
+    Column("enabled", "Enabled", format=format_yes_no, styles=BOOL_STYLES),
+    Column("active_days", "Days", format=format_days),
+    Column("start_date", "Start Date", wide=True),
+    Column("end_date", "End Date", wide=True),
+    Column("start_time_display", "Start Time", wide=True),
+    Column("end_time_display", "End Time", wide=True),
+    Column("day_of_month", "Day of Month", wide=True),
+    Column("description", "Description", wide=True),
+]
+
+
+def _label(found: Any) -> str:
+    return f"schedule {found.get('name')!r} (key {found.key})"
+
+
+def _done(app: AppContext, verb: str, found: Any) -> None:
+    app.done(f"{verb} {_label(found)}", schedule_to_row(found), TASK_SCHEDULE_COLUMNS)
+
+
+def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> Any:
+    """Resolve SCHEDULE (name or key) with one query.
+
+    ``full`` reads the manager's default projection (every column a row
+    shows, the times of day included); otherwise key, name and enabled.
+    """
+    fields = None if full else ["$key", "name", "enabled"]
+    return resolve(app.client.task_schedules, ident, noun=NOUN, fields=fields)
+
+
+# -- parameter types --------------------------------------------------------
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+class TimeOfDay(click.ParamType):  # type: ignore[type-arg]
+    """A time of day: seconds from midnight (0..86400) or HH:MM[:SS] (24:00 allowed)."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            seconds = value
+        else:
+            text = str(value).strip()
+            clock = _CLOCK.fullmatch(text)
+            if _INT.fullmatch(text):
+                seconds = int(text)
+            elif clock:
+                hours, minutes = int(clock.group(1)), int(clock.group(2))
+                secs = int(clock.group(3) or 0)
+                if minutes > 59 or secs > 59:
+                    self.fail(f"{text!r}: minutes and seconds run from 00 to 59", param, ctx)
+                seconds = hours * 3600 + minutes * 60 + secs
+            else:
+                self.fail(
+                    f"{text!r} is not a time of day: give HH:MM, HH:MM:SS or seconds "
+                    "after midnight (0..86400)",
+                    param,
+                    ctx,
+                )
+        if not 0 <= seconds <= DAY_SECONDS:
+            self.fail(
+                f"{value!r} is outside the day: use 00:00..24:00 or 0..86400 seconds",
+                param,
+                ctx,
+            )
+        return seconds
+
+
+class ScheduleDate(click.ParamType):  # type: ignore[type-arg]
+    """A calendar date written YYYY-MM-DD; returned as that text."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value.isoformat()
+        text = str(value).strip()
+        match = _DATE.fullmatch(text)
+        if not match:
+            self.fail(f"{text!r} is not a date written YYYY-MM-DD", param, ctx)
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+        except ValueError as exc:
+            self.fail(f"{text!r} is not a valid date ({exc})", param, ctx)
+
+
+_DAY_WORDS: dict[str, tuple[str, ...]] = {
+    "weekdays": WEEKDAYS[:5],
+    "weekend": WEEKDAYS[5:],
+    "all": WEEKDAYS,
+    **{day: (day,) for day in WEEKDAYS},
+    **{day[:3]: (day,) for day in WEEKDAYS},
+}
+
+
+class DaysType(click.ParamType):  # type: ignore[type-arg]
+    """``mon,tue,...`` (or full names, ``weekdays``, ``weekend``, ``all``) as seven flags."""
+
+    name = "DAYS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dict):
+            return value
+        chosen: set[str] = set()
+        parts = [part.strip().lower() for part in str(value).split(",")]
+        if not any(parts):
+            self.fail("name at least one day, e.g. mon,wed,fri or weekdays", param, ctx)
+        for part in parts:
+            if not part:
+                continue
+            if part not in _DAY_WORDS:
+                self.fail(
+                    f"{part!r} is not a day: use mon..sun, monday..sunday, "
+                    "weekdays, weekend or all, separated by commas",
+                    param,
+                    ctx,
+                )
+            chosen.update(_DAY_WORDS[part])
+        return {day: day in chosen for day in WEEKDAYS}
+
+
+_WHEN = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
+    r"\s*(Z|[+-][0-9]{2}:?[0-9]{2})?)?",
+    re.IGNORECASE,
+)
+
+
+def _offset(text: str) -> timezone:
+    if text.upper() == "Z":
+        return timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"bad UTC offset {text!r}")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+class PointInTime(click.ParamType):  # type: ignore[type-arg]
+    """A date (local midnight) or date-time, local unless it carries an offset; epoch int."""
+
+    name = "WHEN"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip()
+        match = _WHEN.fullmatch(text)
+        if not match:
+            self.fail(
+                f"{text!r} is not a date or date-time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] "
+                "or 'YYYY-MM-DD HH:MM[:SS]', optionally with an offset like +01:00 or Z",
+                param,
+                ctx,
+            )
+        year, month, day, hour, minute, second, offset = match.groups()
+        try:
+            moment = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+            )
+            # Without an offset the wall-clock time is read in the local time zone.
+            moment = moment.replace(tzinfo=_offset(offset)) if offset else moment.astimezone()
+            return int(moment.timestamp())
+        except (ValueError, OverflowError, OSError) as exc:
+            self.fail(f"{text!r} is not a valid date-time ({exc})", param, ctx)
+
+
+# -- upcoming runs (show) ---------------------------------------------------
+
+#: Keys a ``get_schedule`` entry may carry its time under, most specific first.
+_TIME_KEYS = (
+    "time",
+    "timestamp",
+    "epoch",
+    "start",
+    "start_time",
+    "run_time",
+    "execution_time",
+    "next_run",
+    "datetime",
+    "date",
+)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: Larger "epoch seconds" lie beyond year 5000: they are milliseconds.
+_MILLISECONDS_FROM = 100_000_000_000
+
+
+def _epoch_from_number(number: float) -> int | None:
+    if not math.isfinite(number):
+        return None
+    if abs(number) >= _MILLISECONDS_FROM:
+        number /= 1000
+    try:
+        datetime.fromtimestamp(number, tz=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return int(number)
+
+
+def _epoch_from_scalar(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return _epoch_from_number(float(value))
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _NUMBER.fullmatch(text):
+        return _epoch_from_number(float(text))
+    match = _WHEN.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return int(PointInTime().convert(text, None, None))
+    except click.BadParameter:
+        return None
+
+
+def run_entry_epoch(entry: Any) -> int | None:
+    """The epoch seconds one ``get_schedule`` entry stands for, or None.
+
+    Entries may be epoch numbers (seconds, or milliseconds), numeric
+    strings, ISO date-times (local unless they carry an offset), or dicts
+    carrying one of those under a time-like key, or as their only number.
+    """
+    if not isinstance(entry, Mapping):
+        return _epoch_from_scalar(entry)
+    for key in _TIME_KEYS:
+        if key in entry:
+            found = _epoch_from_scalar(entry[key])
+            if found is not None:
+                return found
+    numeric = [
+        v
+        for v in entry.values()
+        if not isinstance(v, bool)
+        and (isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())))
+    ]
+    if len(numeric) == 1:
+        return _epoch_from_scalar(numeric[0])
+    return None
+
+
+def _raw_text(entry: Any) -> str:
+    if isinstance(entry, str):
+        return entry
+    try:
+        return json.dumps(entry, ensure_ascii=False, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(entry)
+
+
+def _run_entries(response: Any) -> list[Any]:
+    """The entries of a ``get_schedule`` answer, whatever its shape.
+
+    The SDK returns a list, unwrapping ``{"times": [...]}`` and
+    ``{"schedule": [...]}``; a dict whose ``times``/``schedule`` is not a
+    list arrives wrapped as ``[dict]``, and is unwrapped here.
+    """
+    if response is None:
+        return []
+    items = list(response) if isinstance(response, list | tuple) else [response]
+    entries: list[Any] = []
+    for item in items:
+        inner = None
+        if isinstance(item, Mapping):
+            inner = next(
+                (item[k] for k in ("times", "schedule") if item.get(k) not in (None, "")), None
+            )
+        if isinstance(inner, list | tuple):
+            entries.extend(inner)
+        elif inner is not None:
+            entries.append(inner)
+        else:
+            entries.append(item)
+    return entries
+
+
+def upcoming_to_row(entry: Any) -> dict[str, Any]:
+    """One upcoming run: local ISO-8601 time with offset, weekday, epoch.
+
+    An entry that cannot be read as a time keeps its raw text and has no
+    weekday or epoch.
+    """
+    epoch = run_entry_epoch(entry)
+    if epoch is None:
+        return {"execution_time": _raw_text(entry), "weekday": None, "epoch": None}
+    moment = datetime.fromtimestamp(epoch, tz=timezone.utc).astimezone()
+    return {
+        "execution_time": moment.isoformat(),
+        "weekday": _DAY_NAMES[moment.weekday()],
+        "epoch": epoch,
+    }
+
+
+def format_run_time(value: Any) -> str:
+    """``2026-11-27T02:00:00+01:00`` as ``2026-11-27 02:00:00 CET (Friday)``."""
+    if value is None:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value)).astimezone()
+    except ValueError:
+        return str(value)
+    stamp = moment.strftime("%Y-%m-%d %H:%M:%S %Z").rstrip()
+    return f"{stamp} ({_DAY_NAMES[moment.weekday()]})"
+
+
+SCHEDULE_UPCOMING_COLUMNS = [
+    Column("execution_time", "Scheduled Time", format=format_run_time),
+    Column("weekday", "Weekday", wide=True),
+    Column("epoch", "Epoch", wide=True),
+]
+
+
+# -- shared option handling -------------------------------------------------
+
+
+def _nonempty(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty", param=param)
+    return value
+
+
+def _day_options(*, create: bool) -> Callable[[F], F]:
+    """``--days`` and the seven ``--monday/--no-monday`` ... flags (None when not given)."""
+
+    def decorate(func: F) -> F:
+        for day in reversed(WEEKDAYS):
+            if create:
+                text = f"Run on {day.capitalize()}s.  [default: yes]"
+            else:
+                text = f"Run on {day.capitalize()}s, or not."
+            func = click.option(f"--{day}/--no-{day}", default=None, help=text)(func)
+        return click.option(
+            "--days",
+            "days_spec",
+            type=DaysType(),
+            help="The days to run on, e.g. mon,wed,fri, weekdays, weekend or all; "
+            "sets all seven day flags (the others off).",
+        )(func)
+
+    return decorate
+
+
+def _weekday_flags(
+    days_spec: dict[str, bool] | None, flags: Mapping[str, bool | None]
+) -> dict[str, bool | None]:
+    given = [
+        f"--{day}" if flags[day] else f"--no-{day}" for day in WEEKDAYS if flags[day] is not None
+    ]
+    if days_spec is not None and given:
+        raise click.UsageError(
+            f"--days cannot be combined with {', '.join(given)}: --days already sets every day flag"
+        )
+    if days_spec is not None:
+        return dict(days_spec)
+    return {day: flags[day] for day in WEEKDAYS}
+
+
+def _check_time_window(start: int | None, end: int | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise click.BadParameter(
+            f"{_time_text(end)} is before --start-time {_time_text(start)}",
+            param_hint="'--end-time'",
+        )
+
+
+def _date_of(text: Any) -> date | None:
+    """The date at the start of a stored start_date/end_date value, if any."""
+    if not text:
+        return None
+    match = _DATE.match(str(text).strip())
+    if not match:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def _check_dates(start: str | None, end: str | None) -> None:
+    first, last = _date_of(start), _date_of(end)
+    if first is not None and last is not None and last < first:
+        raise click.BadParameter(f"{end} is before --start-date {start}", param_hint="'--end-date'")
+
+
+REPEAT_HELP = "Repeat interval."
+ITERATION_HELP = "Run every N intervals (at least 1)."
+TIME_HELP = "HH:MM[:SS] or seconds after midnight (0..86400, 24:00 = end of day)."
+
+
+# -- commands ---------------------------------------------------------------
+
+
+@click.group(
+    epilog=examples(
+        "vrgtask schedule list --enabled",
+        "vrgtask schedule create --name nightly --repeat-every day --start-time 02:00",
+        "vrgtask schedule show nightly --max-results 5",
+        "vrgtask task schedule list   (same as: vrgtask schedule list)",
+    ),
+)
+def schedule() -> None:
+    """Manage task schedules: recurring time windows that triggers link to tasks.
+
+    SCHEDULE arguments take a name or a key. A name shared by several
+    schedules is refused (exit 7) and the matching keys are listed.
+    """
+
+
+@schedule.command(
+    "list",
+    epilog=examples(
+        "vrgtask schedule list",
+        "vrgtask schedule list --enabled --repeat-every day -o wide",
+        "vrgtask schedule list --disabled -q          (keys only)",
+        "vrgtask schedule list --filter \"name bw 'backup'\" -o json",
+    ),
+)
+@click.option("--filter", "filter_", metavar="EXPR", help="Server-side filter expression.")
+@click.option("--enabled", is_flag=True, help="Only enabled schedules.")
+@click.option("--disabled", is_flag=True, help="Only disabled schedules.")
+@click.option(
+    "--repeat-every",
+    type=click.Choice(REPEAT_CHOICES),
+    help="Only schedules with this repeat interval.",
+)
+@output_options
+def list_schedules(
+    filter_: str | None, enabled: bool, disabled: bool, repeat_every: str | None
+) -> None:
+    """List task schedules."""
+    wanted = enabled_filter(enabled, disabled)
+    app = get_app()
+    found = app.client.task_schedules.list(
+        filter=filter_ or None, enabled=wanted, repeat_every=repeat_every
+    )
+    app.render_list(
+        [schedule_to_row(s) for s in found], TASK_SCHEDULE_COLUMNS, empty="No schedules found."
+    )
+
+
+@schedule.command(
+    "get", epilog=examples("vrgtask schedule get nightly", "vrgtask schedule get 3 -o json")
+)
+@click.argument("schedule_ref", metavar="SCHEDULE")
+@output_options
+def get_schedule(schedule_ref: str) -> None:
+    """Show one task schedule."""
+    app = get_app()
+    found = find_schedule(app, schedule_ref, full=True)
+    app.render_one(schedule_to_row(found), TASK_SCHEDULE_COLUMNS)
+
+
+@schedule.command(
+    "create",
+    epilog=examples(
+        "vrgtask schedule create --name hourly",
+        "vrgtask schedule create --name nightly --repeat-every day --start-time 02:00",
+        "vrgtask schedule create --name office --repeat-every hour --start-time 08:00 "
+        "--end-time 18:00 --days weekdays",
+        "vrgtask schedule create --name friday-eob --repeat-every week --start-time 18:00 "
+        "--days fri -o json",
+    ),
+)
+@click.option("--name", required=True, callback=_nonempty, help="Schedule name.")
+@click.option("--description", help="Description.")
+@click.option("--disabled", is_flag=True, help="Create the schedule disabled.")
+@click.option(
+    "--repeat-every",
+    type=click.Choice(REPEAT_CHOICES),
+    default="hour",
+    show_default=True,
+    help=REPEAT_HELP,
+)
+@click.option(
+    "--repeat-iteration",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help=ITERATION_HELP,
+)
+@click.option("--start-date", type=ScheduleDate(), help="First day the schedule runs.")
+@click.option("--end-date", type=ScheduleDate(), help="Last day the schedule runs.")
+@click.option(
+    "--start-time",
+    type=TimeOfDay(),
+    default=0,
+    help="Start of the daily window: " + TIME_HELP + "  [default: 00:00]",
+)
+@click.option(
+    "--end-time",
+    type=TimeOfDay(),
+    default=DAY_SECONDS,
+    help="End of the daily window: " + TIME_HELP + "  [default: 24:00]",
+)
+@click.option(
+    "--day-of-month",
+    type=click.Choice(DAY_OF_MONTH_CHOICES),
+    default="start_date",
+    show_default=True,
+    help="Day of a monthly run.",
+)
+@_day_options(create=True)
+@output_options
+def create_schedule(
+    name: str,
+    description: str | None,
+    disabled: bool,
+    repeat_every: str,
+    repeat_iteration: int,
+    start_date: str | None,
+    end_date: str | None,
+    start_time: int,
+    end_time: int,
+    day_of_month: str,
+    days_spec: dict[str, bool] | None,
+    **day_flags: bool | None,
+) -> None:
+    """Create a task schedule (every hour of every day unless told otherwise)."""
+    _check_time_window(start_time, end_time)
+    _check_dates(start_date, end_date)
+    days = _weekday_flags(days_spec, day_flags)
+    app = get_app()
+    created = app.client.task_schedules.create(
+        name=name,
+        description=description,
+        enabled=not disabled,
+        repeat_every=repeat_every,
+        repeat_iteration=repeat_iteration,
+        start_date=start_date,
+        end_date=end_date,
+        start_time_of_day=start_time,
+        end_time_of_day=end_time,
+        day_of_month=day_of_month,
+        **{day: True if flag is None else flag for day, flag in days.items()},
+    )
+    _done(app, "Created", created)
+
+
+@schedule.command(
+    "update",
+    epilog=examples(
+        "vrgtask schedule update nightly --start-time 03:30",
+        "vrgtask schedule update 3 --repeat-every week --days mon,thu",
+        "vrgtask schedule update office --no-friday --enabled false",
+    ),
+)
+@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.option("--name", callback=_nonempty, help="New name.")
+@click.option("--description", help="New description.")
+@click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
+@click.option("--repeat-every", type=click.Choice(REPEAT_CHOICES), help=REPEAT_HELP)
+@click.option("--repeat-iteration", type=click.IntRange(min=1), metavar="N", help=ITERATION_HELP)
+@click.option("--start-date", type=ScheduleDate(), help="First day the schedule runs.")
+@click.option("--end-date", type=ScheduleDate(), help="Last day the schedule runs.")
+@click.option("--start-time", type=TimeOfDay(), help="Start of the daily window: " + TIME_HELP)
+@click.option("--end-time", type=TimeOfDay(), help="End of the daily window: " + TIME_HELP)
+@click.option(
+    "--day-of-month", type=click.Choice(DAY_OF_MONTH_CHOICES), help="Day of a monthly run."
+)
+@_day_options(create=False)
+@output_options
+def update_schedule(
+    schedule_ref: str,
+    name: str | None,
+    description: str | None,
+    enabled: bool | None,
+    repeat_every: str | None,
+    repeat_iteration: int | None,
+    start_date: str | None,
+    end_date: str | None,
+    start_time: int | None,
+    end_time: int | None,
+    day_of_month: str | None,
+    days_spec: dict[str, bool] | None,
+    **day_flags: bool | None,
+) -> None:
+    """Change a schedule's fields; only what is given is sent.
+
+    A new start or end time (or date) alone is checked against the
+    schedule's current other end.
+    """
+    _check_time_window(start_time, end_time)
+    _check_dates(start_date, end_date)
+    changes: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "enabled": enabled,
+        "repeat_every": repeat_every,
+        "repeat_iteration": repeat_iteration,
+        "start_date": start_date,
+        "end_date": end_date,
+        "start_time_of_day": start_time,
+        "end_time_of_day": end_time,
+        "day_of_month": day_of_month,
+        **_weekday_flags(days_spec, day_flags),
+    }
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise click.UsageError(
+            "nothing to change: give at least one of --name, --description, --enabled, "
+            "--repeat-every, --repeat-iteration, --start-date, --end-date, --start-time, "
+            "--end-time, --day-of-month, --days, --monday ... --sunday"
+        )
+    app = get_app()
+    found = find_schedule(app, schedule_ref, full=True)
+    _check_against_current(found, start_time, end_time, start_date, end_date)
+    updated = app.client.task_schedules.update(found.key, **changes)
+    _done(app, "Updated", updated)
+
+
+def _check_against_current(
+    found: Any,
+    start_time: int | None,
+    end_time: int | None,
+    start_date: str | None,
+    end_date: str | None,
+) -> None:
+    """One end of a window given alone must not cross the schedule's other end."""
+    current_start = _int_or(found.get("start_time_of_day"), 0)
+    current_end = _int_or(found.get("end_time_of_day"), DAY_SECONDS)
+    if end_time is not None and start_time is None and end_time < current_start:
+        raise click.BadParameter(
+            f"{_time_text(end_time)} is before the schedule's current start time "
+            f"{_time_text(current_start)}; give --start-time too",
+            param_hint="'--end-time'",
+        )
+    if start_time is not None and end_time is None and current_end < start_time:
+        raise click.BadParameter(
+            f"{_time_text(start_time)} is after the schedule's current end time "
+            f"{_time_text(current_end)}; give --end-time too",
+            param_hint="'--start-time'",
+        )
+    first, last = _date_of(found.get("start_date")), _date_of(found.get("end_date"))
+    new_last = _date_of(end_date)
+    if new_last is not None and start_date is None and first is not None and new_last < first:
+        raise click.BadParameter(
+            f"{end_date} is before the schedule's current start date {first.isoformat()}; "
+            "give --start-date too",
+            param_hint="'--end-date'",
+        )
+    new_first = _date_of(start_date)
+    if new_first is not None and end_date is None and last is not None and last < new_first:
+        raise click.BadParameter(
+            f"{start_date} is after the schedule's current end date {last.isoformat()}; "
+            "give --end-date too",
+            param_hint="'--start-date'",
+        )
+
+
+def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
+    """Why a schedule could not be deleted: the triggers that still link to it."""
+    label = _label(found)
+    try:
+        triggers = app.client.task_schedule_triggers.list(schedule=found.key)
+    except Exception as listing:  # the refusal is the news; the listing is a courtesy
+        return (
+            f"{label} was not deleted: the server refused ({exc}); its triggers could not "
+            f"be listed ({listing}). See them with: vrgtask trigger list --schedule {found.key}"
+        )
+    if not triggers:
+        return f"{label} was not deleted: the server refused ({exc})"
+    listed = ", ".join(
+        f"trigger {t.key} (task {t.task_display!r}, key {t.task_key})" for t in triggers[:10]
+    )
+    more = f" and {len(triggers) - 10} more" if len(triggers) > 10 else ""
+    if len(triggers) == 1:
+        still = "1 trigger still links a task to it"
+        how = f"Remove it first with: vrgtask trigger delete {triggers[0].key}"
+    else:
+        still = f"{len(triggers)} triggers still link tasks to it"
+        how = (
+            "Remove them first with 'vrgtask trigger delete KEY' "
+            f"(e.g. vrgtask trigger delete {triggers[0].key})"
+        )
+    return f"{label} was not deleted: {still}: {listed}{more}. {how}, then delete the schedule"
+
+
+@schedule.command(
+    "delete",
+    epilog=examples("vrgtask schedule delete old-window", "vrgtask schedule delete 3 --yes"),
+)
+@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@output_options
+def delete_schedule(schedule_ref: str, yes: bool) -> None:
+    """Delete a task schedule.
+
+    A schedule that triggers still link to is not deleted (exit 7); the
+    triggers are listed. Asks first on a terminal; without one, --yes is
+    required.
+    """
+    from pyvergeos.exceptions import ConflictError as SdkConflictError
+
+    app = get_app()
+    found = find_schedule(app, schedule_ref)
+    app.confirm(f"Delete {_label(found)}?", yes=yes)
+    try:
+        app.client.task_schedules.delete(found.key)
+    except SdkConflictError as exc:
+        raise ConflictError(_conflict_message(app, found, exc)) from exc
+    row = {"$key": int(found.key), "name": found.get("name"), "deleted": True}
+    app.done(f"Deleted {_label(found)}", row)
+
+
+def _toggle(schedule_ref: str, enable: bool) -> None:
+    app = get_app()
+    found = find_schedule(app, schedule_ref)
+    manager = app.client.task_schedules
+    changed = manager.enable(found.key) if enable else manager.disable(found.key)
+    _done(app, "Enabled" if enable else "Disabled", changed)
+
+
+@schedule.command("enable", epilog=examples("vrgtask schedule enable nightly"))
+@click.argument("schedule_ref", metavar="SCHEDULE")
+@output_options
+def enable_schedule(schedule_ref: str) -> None:
+    """Enable a schedule so the tasks linked to it run."""
+    _toggle(schedule_ref, True)
+
+
+@schedule.command("disable", epilog=examples("vrgtask schedule disable nightly"))
+@click.argument("schedule_ref", metavar="SCHEDULE")
+@output_options
+def disable_schedule(schedule_ref: str) -> None:
+    """Disable a schedule; its tasks stop running on it."""
+    _toggle(schedule_ref, False)
+
+
+@schedule.command(
+    "show",
+    epilog=examples(
+        "vrgtask schedule show nightly",
+        "vrgtask schedule show nightly --max-results 5",
+        "vrgtask schedule show 3 --start-time 2026-12-24 --end-time 2026-12-31T23:59",
+        "vrgtask schedule show nightly -o json",
+    ),
+)
+@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.option(
+    "--max-results",
+    type=click.IntRange(1, 1440),
+    default=20,
+    show_default=True,
+    metavar="N",
+    help="How many upcoming runs to show (1..1440).",
+)
+@click.option(
+    "--start-time",
+    type=PointInTime(),
+    help="Start of the window: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], local time unless "
+    "an offset (+01:00, Z) is given [default: now].",
+)
+@click.option(
+    "--end-time",
+    type=PointInTime(),
+    help="End of the window, written like --start-time.",
+)
+@output_options
+def show_schedule(
+    schedule_ref: str, max_results: int, start_time: int | None, end_time: int | None
+) -> None:
+    """Show when a schedule runs next, in local time."""
+    if start_time is not None and end_time is not None and end_time < start_time:
+        raise click.BadParameter(
+            "the end of the window is before its start (--start-time)",
+            param_hint="'--end-time'",
+        )
+    app = get_app()
+    found = find_schedule(app, schedule_ref)
+    runs = app.client.task_schedules.get_schedule(
+        found.key, max_results=max_results, start_time=start_time, end_time=end_time
+    )
+    rows = [upcoming_to_row(entry) for entry in _run_entries(runs)]
+    if not found.is_enabled and not app.quiet:
+        app.note(f"Note: {_label(found)} is disabled; it runs at these times once enabled.")
+    app.render_list(
+        rows,
+        SCHEDULE_UPCOMING_COLUMNS,
+        key="epoch",
+        empty=f"No upcoming runs of {_label(found)} in that window.",
+    )

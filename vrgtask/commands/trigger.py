@@ -1,0 +1,180 @@
+"""``vrgtask trigger``: list, create, delete, run.
+
+A trigger links a task to a schedule: when the schedule fires, the task runs.
+This module turns pyvergeos ``TaskScheduleTrigger`` objects into rows and
+hands them to the formatter registry; it never prints tables itself.
+
+The same group is reachable as ``vrgtask task trigger``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from vrgtask.commands._common import KEY, examples, format_yes_no
+from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
+from vrgtask.commands.task import TASK_DETAIL_COLUMNS, find_task, task_fields, task_to_row
+from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.formatters import Column
+
+__all__ = ["TASK_TRIGGER_COLUMNS", "trigger", "trigger_to_row"]
+
+TASK_TRIGGER_COLUMNS = [
+    Column("$key", "Key"),
+    Column("task_display", "Task"),
+    Column("schedule_display", "Schedule"),
+    Column("schedule_enabled", "Sch Enabled", format=format_yes_no, styles=BOOL_STYLES),
+    Column("schedule_repeat", "Repeat"),
+]
+
+
+def trigger_to_row(found: Any) -> dict[str, Any]:
+    """One SDK TaskScheduleTrigger as a plain row (the plan's ``_trigger_to_dict``).
+
+    Needs the manager's default projection: task_display and
+    schedule_display are projected accessors.
+    """
+    return {
+        "$key": int(found.key),
+        "task_key": found.task_key,
+        "task_display": found.task_display,
+        "schedule_key": found.schedule_key,
+        "schedule_display": found.schedule_display,
+        "schedule_enabled": found.is_schedule_enabled,
+        "schedule_repeat": found.schedule_repeat_every or "",
+    }
+
+
+def _link(found: Any) -> str:
+    """``task 'x' (key 3) to schedule 'nightly' (key 2)`` for one trigger."""
+    return (
+        f"task {found.task_display!r} (key {found.task_key}) to "
+        f"schedule {found.schedule_display!r} (key {found.schedule_key})"
+    )
+
+
+def _get_trigger(app: AppContext, key: int) -> Any:
+    """One trigger by key, with the default projection (one request)."""
+    return app.client.task_schedule_triggers.get(key)
+
+
+@click.group(
+    epilog=examples(
+        "vrgtask trigger list nightly-snapshot",
+        "vrgtask trigger create nightly-snapshot --schedule nightly",
+        "vrgtask trigger run 7",
+        "vrgtask task trigger list   (same as: vrgtask trigger list)",
+    ),
+)
+def trigger() -> None:
+    """Link tasks to schedules: a trigger runs its task whenever its schedule fires.
+
+    TASK and SCHEDULE arguments take a name or a key; TRIGGER_ID is a key.
+    """
+
+
+@trigger.command(
+    "list",
+    epilog=examples(
+        "vrgtask trigger list",
+        "vrgtask trigger list nightly-snapshot",
+        "vrgtask trigger list --schedule nightly -q          (keys only)",
+        "vrgtask trigger list 12 -o json",
+    ),
+)
+@click.argument("task_ref", metavar="[TASK]", required=False)
+@click.option(
+    "--schedule", "schedule_ref", metavar="SCHEDULE", help="Only triggers of this schedule."
+)
+@output_options
+def list_triggers(task_ref: str | None, schedule_ref: str | None) -> None:
+    """List triggers: all of them, or those of one task and/or schedule."""
+    app = get_app()
+    task_key = find_task(app, task_ref).key if task_ref is not None else None
+    schedule_key = find_schedule(app, schedule_ref).key if schedule_ref is not None else None
+    found = app.client.task_schedule_triggers.list(task=task_key, schedule=schedule_key)
+    app.render_list(
+        [trigger_to_row(t) for t in found], TASK_TRIGGER_COLUMNS, empty="No triggers found."
+    )
+
+
+@trigger.command(
+    "create",
+    epilog=examples(
+        "vrgtask trigger create nightly-snapshot --schedule nightly",
+        "vrgtask trigger create 12 --schedule 3 --query '$key'     (prints the new key)",
+    ),
+)
+@click.argument("task_ref", metavar="TASK")
+@click.option(
+    "--schedule",
+    "schedule_ref",
+    required=True,
+    metavar="SCHEDULE",
+    help="The schedule that runs the task (name or key).",
+)
+@output_options
+def create_trigger(task_ref: str, schedule_ref: str) -> None:
+    """Link a task to a schedule."""
+    app = get_app()
+    task = find_task(app, task_ref)
+    sched = find_schedule(app, schedule_ref)
+    created = app.client.task_schedule_triggers.create(task=task.key, schedule=sched.key)
+    app.done(
+        f"Created trigger {created.key} linking task {task.get('name')!r} (key {task.key}) "
+        f"to schedule {sched.get('name')!r} (key {sched.key})",
+        trigger_to_row(created),
+        TASK_TRIGGER_COLUMNS,
+    )
+
+
+@trigger.command(
+    "delete",
+    epilog=examples("vrgtask trigger delete 7", "vrgtask trigger delete 7 --yes"),
+)
+@click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@output_options
+def delete_trigger(trigger_id: int, yes: bool) -> None:
+    """Delete a trigger (the task and the schedule stay).
+
+    Asks first on a terminal; without a terminal, --yes is required.
+    """
+    app = get_app()
+    found = _get_trigger(app, trigger_id)
+    app.confirm(f"Delete trigger {found.key} linking {_link(found)}?", yes=yes)
+    app.client.task_schedule_triggers.delete(found.key)
+    row = {**trigger_to_row(found), "deleted": True}
+    app.done(f"Deleted trigger {found.key} linking {_link(found)}", row, TASK_TRIGGER_COLUMNS)
+
+
+@trigger.command(
+    "run",
+    epilog=examples(
+        "vrgtask trigger run 7", "vrgtask trigger run 7 -o json   (the task, read back)"
+    ),
+)
+@click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
+@output_options
+def run_trigger(trigger_id: int) -> None:
+    """Fire a trigger now: its task runs at once, whatever the schedule says."""
+    app = get_app()
+    client = app.client
+    found = _get_trigger(app, trigger_id)
+    client.task_schedule_triggers.trigger(found.key)
+    task_key = found.task_key
+    if task_key is None:
+        app.done(f"Triggered trigger {found.key}", trigger_to_row(found), TASK_TRIGGER_COLUMNS)
+        return
+    task = client.tasks.get(task_key, fields=task_fields(client))
+    status = task.get("status")
+    detail = f"is now {status}"
+    if status == "error" and task.get("error"):
+        detail += f" ({task.get('error')})"
+    app.done(
+        f"Triggered trigger {found.key}: task {task.get('name')!r} (key {task.key}) {detail}",
+        task_to_row(task),
+        TASK_DETAIL_COLUMNS,
+    )
