@@ -1,0 +1,255 @@
+"""The tables the sandbox serves: columns, types, references, display texts.
+
+Only static knowledge lives here; behaviour (validation of meanings, actions,
+the execution model) is in :mod:`vrgtask.sandbox.emulator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+__all__ = [
+    "DAY_OF_MONTH_OPTIONS",
+    "OWNER_ACTIONS",
+    "OWNER_TABLES",
+    "REPEAT_INTERVALS",
+    "TABLES",
+    "TASK_STATUS_DISPLAY",
+    "Column",
+    "Relation",
+    "TableSpec",
+]
+
+#: The display texts pyvergeos uses (``pyvergeos.resources.task_schedules``).
+REPEAT_INTERVALS: Mapping[str, str] = {
+    "minute": "Minute(s)",
+    "hour": "Hour(s)",
+    "day": "Day(s)",
+    "week": "Week(s)",
+    "month": "Month(s)",
+    "year": "Year(s)",
+    "never": "Does Not Repeat",
+}
+
+DAY_OF_MONTH_OPTIONS: Mapping[str, str] = {
+    "first": "First",
+    "last": "Last",
+    "15th": "15th",
+    "start_date": "Start Date",
+}
+
+TASK_STATUS_DISPLAY: Mapping[str, str] = {
+    "idle": "Idle",
+    "running": "Running",
+    "error": "Error",
+}
+
+_POWER = {"poweron": "Power On", "poweroff": "Power Off", "reset": "Reset"}
+
+#: Owner table -> {action: action_display}. A task's action must be one of its
+#: owner table's actions.
+OWNER_ACTIONS: Mapping[str, Mapping[str, str]] = {
+    "vms": {
+        **_POWER,
+        "shutdown": "Shut Down",
+        "snapshot": "Take Snapshot",
+    },
+    "tenants": dict(_POWER),
+    "users": {"enable": "Enable", "disable": "Disable"},
+    "vnets": dict(_POWER),
+    "nodes": {"maintenance_on": "Enable Maintenance Mode", "maintenance_off": "Exit Maintenance"},
+    "clusters": {},
+    "task_scripts": {"run": "Run Script"},
+}
+
+OWNER_TABLES = frozenset(OWNER_ACTIONS)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column.
+
+    ``type`` is the JSON type a write must carry: ``int``, ``str``, ``bool``,
+    ``object``, ``ref`` (a ``"table/key"`` string) or ``key`` (an integer key
+    into ``ref_table``). ``derived`` columns are computed on read.
+    """
+
+    name: str
+    type: str
+    nullable: bool = False
+    create: bool = False
+    update: bool = False
+    derived: bool = False
+    ref_table: str | None = None
+    choices: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``count(name)``: rows of ``table`` whose ``column`` points at the row."""
+
+    table: str
+    column: str
+    #: Compare with the ``"{this table}/{key}"`` reference instead of the key.
+    by_reference: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    display_column: str | None = "name"
+    writable: bool = False
+    actions: frozenset[str] = frozenset()
+    relations: Mapping[str, Relation] = field(default_factory=dict)
+
+    def column(self, name: str) -> Column | None:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        return None
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+
+def _c(name: str, type_: str, flags: str = "", **extra: object) -> Column:
+    """Declare a column; flags: ``c`` create, ``u`` update, ``n`` nullable, ``d`` derived."""
+    ref_table = extra.get("ref_table")
+    choices = extra.get("choices")
+    return Column(
+        name=name,
+        type=type_,
+        nullable="n" in flags,
+        create="c" in flags,
+        update="u" in flags,
+        derived="d" in flags,
+        ref_table=ref_table if isinstance(ref_table, str) else None,
+        choices=choices if isinstance(choices, Mapping) else None,
+    )
+
+
+def _owner_table(name: str, *extra: Column) -> TableSpec:
+    return TableSpec(
+        name=name,
+        columns=(_c("$key", "int"), _c("name", "str"), _c("description", "str"), *extra),
+    )
+
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+TABLES: Mapping[str, TableSpec] = {
+    "system": TableSpec(
+        name="system",
+        columns=(
+            _c("$key", "int"),
+            _c("yb_version", "str"),
+            _c("os_version", "str"),
+            _c("cloud_name", "str"),
+        ),
+        display_column="cloud_name",
+    ),
+    "vms": _owner_table("vms", _c("enabled", "bool"), _c("os_family", "str")),
+    "tenants": _owner_table("tenants", _c("enabled", "bool")),
+    "users": _owner_table("users", _c("enabled", "bool"), _c("displayname", "str")),
+    "vnets": _owner_table("vnets", _c("type", "str")),
+    "nodes": _owner_table("nodes"),
+    "clusters": _owner_table("clusters"),
+    "tasks": TableSpec(
+        name="tasks",
+        writable=True,
+        actions=frozenset({"execute", "cancel"}),
+        columns=(
+            _c("$key", "int"),
+            _c("name", "str", "cu"),
+            _c("description", "str", "cu"),
+            _c("enabled", "bool", "cu"),
+            _c("status", "str", choices=TASK_STATUS_DISPLAY),
+            _c("action", "str", "cu"),
+            _c("action_display", "str"),
+            _c("table", "str", "c"),
+            _c("owner", "ref", "cu"),
+            _c("creator", "ref", "n"),
+            _c("last_run", "int"),
+            _c("delete_after_run", "bool", "cu"),
+            _c("system_created", "bool"),
+            _c("id", "str"),
+            _c("progress", "int"),
+            _c("error", "str"),
+            _c("settings_args", "object", "cun"),
+        ),
+        relations={
+            "triggers": Relation("task_schedule_triggers", "task"),
+            "events": Relation("task_events", "task"),
+        },
+    ),
+    "task_schedules": TableSpec(
+        name="task_schedules",
+        writable=True,
+        actions=frozenset({"get_schedule"}),
+        columns=(
+            _c("$key", "int"),
+            _c("name", "str", "cu"),
+            _c("description", "str", "cu"),
+            _c("enabled", "bool", "cu"),
+            _c("repeat_every", "str", "cu", choices=REPEAT_INTERVALS),
+            _c("repeat_iteration", "int", "cu"),
+            _c("start_date", "str", "cu"),
+            _c("start_date_epoch", "int", "d"),
+            _c("end_date", "str", "cun"),
+            _c("start_time_of_day", "int", "cu"),
+            _c("end_time_of_day", "int", "cu"),
+            _c("all_day", "bool", "d"),
+            _c("day_of_month", "str", "cu", choices=DAY_OF_MONTH_OPTIONS),
+            *(_c(day, "bool", "cu") for day in _DAYS),
+            _c("task", "key", "cun", ref_table="tasks"),
+            _c("system_created", "bool"),
+            _c("creator", "ref", "n"),
+        ),
+        relations={"triggers": Relation("task_schedule_triggers", "schedule")},
+    ),
+    "task_schedule_triggers": TableSpec(
+        name="task_schedule_triggers",
+        writable=True,
+        actions=frozenset({"trigger"}),
+        display_column=None,
+        columns=(
+            _c("$key", "int"),
+            _c("task", "key", "c", ref_table="tasks"),
+            _c("schedule", "key", "c", ref_table="task_schedules"),
+            _c("trigger", "int", "d"),
+        ),
+    ),
+    "task_events": TableSpec(
+        name="task_events",
+        writable=True,
+        actions=frozenset({"trigger"}),
+        display_column="event_name",
+        columns=(
+            _c("$key", "int"),
+            _c("owner", "ref", "c"),
+            _c("table", "str", "c"),
+            _c("event", "str", "c"),
+            _c("event_name", "str", "c"),
+            _c("task", "key", "c", ref_table="tasks"),
+            _c("table_event_filters", "object", "cun"),
+            _c("trigger", "int"),
+            _c("context", "object", "cun"),
+        ),
+    ),
+    "task_scripts": TableSpec(
+        name="task_scripts",
+        writable=True,
+        actions=frozenset({"run"}),
+        columns=(
+            _c("$key", "int"),
+            _c("name", "str", "cu"),
+            _c("description", "str", "cu"),
+            _c("script", "str", "cu"),
+            _c("task_settings", "object", "cu"),
+        ),
+        relations={"tasks": Relation("tasks", "owner", by_reference=True)},
+    ),
+}
