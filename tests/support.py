@@ -54,3 +54,39 @@ TASK_DATA: dict[str, Any] = {
     "triggers_count": 1,
     "events_count": 0,
 }
+
+
+def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Outcome:
+    """``vrgtask ARGS`` in this process: the real CLI, the real SDK, no mocks.
+
+    The environment (``VERGE_*``) is the process's own, as a shell would pass it.
+    """
+    from click.testing import CliRunner
+
+    from vrgtask.cli import cli
+
+    result = CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=True)
+    return Outcome(result.exit_code, result.stdout, result.stderr, result.exception)
+
+
+def run_process(
+    *args: str,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Outcome:
+    """``python -m vrgtask ARGS`` as a separate process (stdin/stdout are pipes)."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "vrgtask", *args],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
+    return Outcome(proc.returncode, proc.stdout, proc.stderr, None)

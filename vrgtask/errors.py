@@ -133,20 +133,36 @@ TLS_HINT = (
 
 
 def _classify_requests(exc: BaseException) -> tuple[ExitCode, str] | None:
-    """Failures raised by requests/urllib3 that the SDK lets through."""
-    import requests
+    """Failures raised by requests/urllib3 that the SDK lets through.
 
-    for e in _chain(exc):
-        if isinstance(e, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
-            return ExitCode.ERROR, "the server's response is not valid JSON"
-        if isinstance(e, requests.exceptions.Timeout):
-            return ExitCode.TIMEOUT, f"the request timed out ({e.__class__.__name__})"
-        if isinstance(e, requests.exceptions.SSLError):
-            return ExitCode.CONNECTION, f"TLS verification failed: {e}. {TLS_HINT}"
-        if isinstance(e, requests.exceptions.RetryError):
-            return ExitCode.ERROR, f"the server kept failing after retries: {e}"
-        if isinstance(e, requests.exceptions.ConnectionError):
-            return ExitCode.CONNECTION, f"connection failed: {e}"
+    The whole chain is searched for the most telling cause first: requests
+    reports a read timeout that exhausted its retries as a ConnectionError
+    raised from urllib3's ReadTimeoutError.
+    """
+    import socket
+
+    import requests
+    import urllib3
+
+    chain = list(_chain(exc))
+
+    def find(*kinds: type[BaseException]) -> BaseException | None:
+        return next((e for e in chain if isinstance(e, kinds)), None)
+
+    if find(requests.exceptions.JSONDecodeError, json.JSONDecodeError):
+        return ExitCode.ERROR, "the server's response is not valid JSON"
+    timeout = find(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)
+    if timeout is not None:
+        return ExitCode.TIMEOUT, f"the request timed out ({type(timeout).__name__}); see --timeout"
+    tls = find(requests.exceptions.SSLError)
+    if tls is not None:
+        return ExitCode.CONNECTION, f"TLS verification failed: {tls}. {TLS_HINT}"
+    retry = find(requests.exceptions.RetryError)
+    if retry is not None:
+        return ExitCode.ERROR, f"the server kept failing after retries: {retry}"
+    broken = find(requests.exceptions.ConnectionError)
+    if broken is not None:
+        return ExitCode.CONNECTION, f"connection failed: {broken}"
     return None
 
 

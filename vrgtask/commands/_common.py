@@ -18,6 +18,7 @@ from vrgtask.errors import ConflictError, NotFoundError
 
 __all__ = [
     "KEY",
+    "NAME_OR_KEY",
     "JsonObject",
     "LinkedGroup",
     "enabled_filter",
@@ -80,6 +81,21 @@ class _Key(click.ParamType):  # type: ignore[type-arg]
 
 
 KEY = _Key()
+
+
+class _NameOrKey(click.ParamType):  # type: ignore[type-arg]
+    """A name or a key; empty or blank text is refused before any request."""
+
+    name = "NAME|KEY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if not text.strip():
+            self.fail("the name or key must not be empty", param, ctx)
+        return text
+
+
+NAME_OR_KEY = _NameOrKey()
 
 
 def format_yes_no(value: Any) -> str:

@@ -19,7 +19,13 @@ from typing import Any, TypeVar
 
 import click
 
-from vrgtask.commands._common import enabled_filter, examples, format_yes_no, resolve
+from vrgtask.commands._common import (
+    NAME_OR_KEY,
+    enabled_filter,
+    examples,
+    format_yes_no,
+    resolve,
+)
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConflictError
 from vrgtask.formatters import Column
@@ -603,7 +609,7 @@ def list_schedules(
 @schedule.command(
     "get", epilog=examples("vrgtask schedule get nightly", "vrgtask schedule get 3 -o json")
 )
-@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
 @output_options
 def get_schedule(schedule_ref: str) -> None:
     """Show one task schedule."""
@@ -707,7 +713,7 @@ def create_schedule(
         "vrgtask schedule update office --no-friday --enabled false",
     ),
 )
-@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
 @click.option("--name", callback=_nonempty, help="New name.")
 @click.option("--description", help="New description.")
 @click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
@@ -842,7 +848,7 @@ def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
     "delete",
     epilog=examples("vrgtask schedule delete old-window", "vrgtask schedule delete 3 --yes"),
 )
-@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @output_options
 def delete_schedule(schedule_ref: str, yes: bool) -> None:
@@ -874,7 +880,7 @@ def _toggle(schedule_ref: str, enable: bool) -> None:
 
 
 @schedule.command("enable", epilog=examples("vrgtask schedule enable nightly"))
-@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
 @output_options
 def enable_schedule(schedule_ref: str) -> None:
     """Enable a schedule so the tasks linked to it run."""
@@ -882,7 +888,7 @@ def enable_schedule(schedule_ref: str) -> None:
 
 
 @schedule.command("disable", epilog=examples("vrgtask schedule disable nightly"))
-@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
 @output_options
 def disable_schedule(schedule_ref: str) -> None:
     """Disable a schedule; its tasks stop running on it."""
@@ -898,7 +904,7 @@ def disable_schedule(schedule_ref: str) -> None:
         "vrgtask schedule show nightly -o json",
     ),
 )
-@click.argument("schedule_ref", metavar="SCHEDULE")
+@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
 @click.option(
     "--max-results",
     type=click.IntRange(1, 1440),

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from vrgtask.commands._common import (
+    NAME_OR_KEY,
     JsonObject,
     LinkedGroup,
     enabled_filter,
@@ -183,7 +184,7 @@ def list_tasks(
 @task.command(
     "get", epilog=examples("vrgtask task get nightly-snapshot", "vrgtask task get 12 -o json")
 )
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @output_options
 def get_task(task_ref: str) -> None:
     """Show one task."""
@@ -282,7 +283,7 @@ def create_task(
         "vrgtask task update 12 --enabled false --delete-after-run true",
     ),
 )
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option("--name", callback=_nonempty, help="New name.")
 @click.option("--description", help="New description.")
 @click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
@@ -321,7 +322,7 @@ def update_task(
     "delete",
     epilog=examples("vrgtask task delete old-task", "vrgtask task delete 12 --yes"),
 )
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @output_options
 def delete_task(task_ref: str, yes: bool) -> None:
@@ -346,7 +347,7 @@ def _toggle(task_ref: str, enable: bool) -> None:
 
 
 @task.command("enable", epilog=examples("vrgtask task enable nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @output_options
 def enable_task(task_ref: str) -> None:
     """Enable a task so its triggers and events run it."""
@@ -354,7 +355,7 @@ def enable_task(task_ref: str) -> None:
 
 
 @task.command("disable", epilog=examples("vrgtask task disable nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @output_options
 def disable_task(task_ref: str) -> None:
     """Disable a task; a run in progress finishes."""
@@ -418,7 +419,7 @@ def wait_for_task(
         'vrgtask task run 12 --params-json \'{"reason": "manual"}\'',
     ),
 )
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option("--wait", "-w", is_flag=True, help="Wait until the task has finished.")
 @click.option(
     "--timeout",
@@ -462,7 +463,7 @@ def run_task(
 
 
 @task.command("cancel", epilog=examples("vrgtask task cancel nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @output_options
 def cancel_task(task_ref: str) -> None:
     """Cancel a running task."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from vrgtask.commands._common import KEY, examples, format_yes_no
+from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no
 from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
 from vrgtask.commands.task import TASK_DETAIL_COLUMNS, find_task, task_fields, task_to_row
 from vrgtask.context import AppContext, get_app, output_options
@@ -84,9 +84,13 @@ def trigger() -> None:
         "vrgtask trigger list 12 -o json",
     ),
 )
-@click.argument("task_ref", metavar="[TASK]", required=False)
+@click.argument("task_ref", metavar="[TASK]", required=False, type=NAME_OR_KEY)
 @click.option(
-    "--schedule", "schedule_ref", metavar="SCHEDULE", help="Only triggers of this schedule."
+    "--schedule",
+    "schedule_ref",
+    metavar="SCHEDULE",
+    type=NAME_OR_KEY,
+    help="Only triggers of this schedule.",
 )
 @output_options
 def list_triggers(task_ref: str | None, schedule_ref: str | None) -> None:
@@ -107,12 +111,13 @@ def list_triggers(task_ref: str | None, schedule_ref: str | None) -> None:
         "vrgtask trigger create 12 --schedule 3 --query '$key'     (prints the new key)",
     ),
 )
-@click.argument("task_ref", metavar="TASK")
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option(
     "--schedule",
     "schedule_ref",
     required=True,
     metavar="SCHEDULE",
+    type=NAME_OR_KEY,
     help="The schedule that runs the task (name or key).",
 )
 @output_options
