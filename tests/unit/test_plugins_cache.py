@@ -31,22 +31,25 @@ def test_first_run_scans_and_writes_the_cache(fresh: Path) -> None:
 
 
 def test_cached_answer_is_used_without_importing_metadata(fresh: Path) -> None:
-    plugins.entry_points(plugins.COMMANDS_GROUP)  # fills the cache
     probe = (
         "import sys\n"
         "from vrgtask import plugins\n"
         "names = [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]\n"
         "print('task' in names, 'importlib.metadata' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env={**os.environ},
-    )
-    assert out.stdout.split() == ["True", "False"]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+            env={**os.environ},
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs[0] == ["True", "True"]  # the first run scans and fills the cache
+    assert runs[1] == ["True", "False"]  # the second one never imports importlib.metadata
 
 
 def test_a_new_distribution_invalidates_the_cache(
