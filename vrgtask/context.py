@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -49,12 +50,17 @@ QUERY_HELP = "Print only this field of the result (dot paths allowed, e.g. setti
 QUIET_HELP = "Lists print keys only; confirmations are silent."
 
 
+def stdin_is_terminal() -> bool:
+    """Whether a person could answer a question on stdin."""
+    return sys.stdin.isatty()
+
+
 def build_client(app: AppContext) -> Any:
     """Connect using the app's settings. The seam tests replace."""
     from vrgtask.client import connect
 
     prompt = None
-    if sys.stdin.isatty() and sys.stderr.isatty():
+    if stdin_is_terminal() and sys.stderr.isatty():
 
         def prompt(text: str) -> str:
             return str(click.prompt(text, hide_input=True, err=True))
@@ -63,6 +69,7 @@ def build_client(app: AppContext) -> Any:
 
 
 _MISSING = object()
+_UNSAFE_ON_TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def lookup_path(row: Any, path: str) -> Any:
@@ -148,6 +155,26 @@ class AppContext:
         if text:
             click.echo(text, color=self.color)
 
+    def verbatim(self, text: str) -> None:
+        """Write ``text`` to stdout exactly (as UTF-8 bytes, no newline added).
+
+        For content that must round-trip byte for byte, such as script code:
+        piped or redirected, these are exactly its bytes. On a terminal,
+        control characters other than tab, CR and LF are shown escaped so
+        the content cannot drive the terminal.
+        """
+        stdout = sys.stdout
+        if stdout.isatty():
+            text = _UNSAFE_ON_TERMINAL.sub(lambda m: escape_control(m.group(0)), text)
+        stdout.flush()
+        binary = getattr(stdout, "buffer", None)
+        if binary is None:  # a text-only stream (tests): write the text as it is
+            stdout.write(text)
+            stdout.flush()
+            return
+        binary.write(text.encode("utf-8", errors="replace"))
+        binary.flush()
+
     def note(self, message: str) -> None:
         """A line for the human on stderr (never stdout)."""
         click.echo(escape_control(message), err=True)
@@ -220,7 +247,7 @@ class AppContext:
         """
         if yes:
             return
-        if not sys.stdin.isatty():
+        if not stdin_is_terminal():
             raise click.UsageError(
                 f"{escape_control(question)} Refusing without confirmation: "
                 "there is no terminal to ask; pass --yes to confirm."

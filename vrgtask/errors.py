@@ -209,6 +209,8 @@ def classify(exc: BaseException) -> tuple[ExitCode, str]:
             return e.exit_code, e.message
         if type(e).__name__ == "SandboxStateError":
             return ExitCode.CONFIG, str(e)
+        if type(e).__name__ == "SandboxError":
+            return ExitCode.ERROR, str(e)
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED, "interrupted"
     if type(exc).__module__.split(".")[0] == "pyvergeos":

@@ -401,3 +401,14 @@ def test_broken_pipe_is_quiet() -> None:
     assert b"Traceback" not in err
     assert b"BrokenPipe" not in err
     assert producer.returncode == 1  # click's convention for a closed pipe: quiet exit 1
+
+
+def test_sandbox_errors_are_reported_plainly(invoke: Invoke, mock_client: MagicMock) -> None:
+    from vrgtask.sandbox import SandboxError, SandboxStateError
+
+    mock_client.tasks.list.side_effect = SandboxError("the HTTPS sandbox needs trustme")
+    out = invoke("task", "list")
+    assert (out.exit_code, out.stderr) == (1, "Error: the HTTPS sandbox needs trustme\n")
+    mock_client.tasks.list.side_effect = SandboxStateError("state file /x is corrupt")
+    out = invoke("task", "list")
+    assert (out.exit_code, out.stderr) == (3, "Error: state file /x is corrupt\n")

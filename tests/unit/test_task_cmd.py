@@ -448,3 +448,26 @@ def test_every_command_help_has_an_example(invoke: Invoke) -> None:
         assert out.exit_code == 0
         assert "Examples:" in out.stdout, name
         assert f"vrgtask task {name}" in out.stdout, name
+
+
+def test_run_refuses_key_as_a_parameter(invoke: Invoke, mock_client: MagicMock) -> None:
+    out = invoke("task", "run", "nightly-backup", "--params-json", '{"key": 1}')
+    assert out.exit_code == 2
+    assert "--params-json" in out.stderr
+    assert mock_client.method_calls == []
+
+
+def test_delete_confirmation_on_a_terminal(
+    invoke: Invoke, mock_client: MagicMock, mock_task: Any, mocker: MockerFixture
+) -> None:
+    mocker.patch("vrgtask.context.stdin_is_terminal", return_value=True)
+    confirm = mocker.patch("vrgtask.context.click.confirm", return_value=False)
+    mock_client.tasks.list.return_value = [mock_task]
+    out = invoke("task", "delete", "nightly-backup")
+    assert out.exit_code == 1
+    assert "cancelled" in out.stderr
+    assert "and its triggers and events?" in confirm.call_args.args[0]
+    mock_client.tasks.delete.assert_not_called()
+    confirm.return_value = True
+    assert invoke("task", "delete", "nightly-backup").exit_code == 0
+    mock_client.tasks.delete.assert_called_once_with(100)

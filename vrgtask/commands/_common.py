@@ -24,8 +24,10 @@ __all__ = [
     "enabled_filter",
     "examples",
     "format_epoch",
+    "format_json",
     "format_yes_no",
     "is_key",
+    "nonempty",
     "resolve",
 ]
 
@@ -102,6 +104,15 @@ def format_yes_no(value: Any) -> str:
     if value is None:
         return ""
     return "yes" if value else "no"
+
+
+def format_json(value: Any) -> str:
+    """A JSON value (settings, filters, context) as one line; nothing for null."""
+    if value is None:
+        return ""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 def format_epoch(value: Any) -> str:
@@ -187,6 +198,13 @@ class LinkedGroup(click.Group):
         if command is None and cmd_name in self.links:
             command = self._root_command(ctx, cmd_name)
         return command
+
+
+def nonempty(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: refuse empty or blank text (``--name ""``)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty", param=param)
+    return value
 
 
 def enabled_filter(enabled: bool, disabled: bool) -> bool | None:

@@ -24,6 +24,7 @@ from vrgtask.commands._common import (
     enabled_filter,
     examples,
     format_yes_no,
+    nonempty,
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -481,12 +482,6 @@ SCHEDULE_UPCOMING_COLUMNS = [
 # -- shared option handling -------------------------------------------------
 
 
-def _nonempty(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not value.strip():
-        raise click.BadParameter("must not be empty", param=param)
-    return value
-
-
 def _day_options(*, create: bool) -> Callable[[F], F]:
     """``--days`` and the seven ``--monday/--no-monday`` ... flags (None when not given)."""
 
@@ -629,7 +624,7 @@ def get_schedule(schedule_ref: str) -> None:
         "--days fri -o json",
     ),
 )
-@click.option("--name", required=True, callback=_nonempty, help="Schedule name.")
+@click.option("--name", required=True, callback=nonempty, help="Schedule name.")
 @click.option("--description", help="Description.")
 @click.option("--disabled", is_flag=True, help="Create the schedule disabled.")
 @click.option(
@@ -714,7 +709,7 @@ def create_schedule(
     ),
 )
 @click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@click.option("--name", callback=_nonempty, help="New name.")
+@click.option("--name", callback=nonempty, help="New name.")
 @click.option("--description", help="New description.")
 @click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
 @click.option("--repeat-every", type=click.Choice(REPEAT_CHOICES), help=REPEAT_HELP)

@@ -19,8 +19,10 @@ from vrgtask.commands._common import (
     enabled_filter,
     examples,
     format_epoch,
+    format_json,
     format_yes_no,
     is_key,
+    nonempty,
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -62,7 +64,7 @@ TASK_DETAIL_COLUMNS = [
     Column("owner", "Owner Ref", wide=True),
     Column("creator_display", "Creator", wide=True),
     Column("system_created", "System", wide=True, format=format_yes_no),
-    Column("settings_args", "Settings", wide=True),
+    Column("settings_args", "Settings", wide=True, format=format_json),
 ]
 
 NOUN = "task"
@@ -221,12 +223,6 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
     return table, int(text)
 
 
-def _nonempty(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not value.strip():
-        raise click.BadParameter("must not be empty", param=param)
-    return value
-
-
 @task.command(
     "create",
     epilog=examples(
@@ -236,15 +232,15 @@ def _nonempty(_ctx: click.Context, param: click.Parameter, value: str | None) ->
         "--delete-after-run",
     ),
 )
-@click.option("--name", required=True, callback=_nonempty, help="Task name.")
+@click.option("--name", required=True, callback=nonempty, help="Task name.")
 @click.option(
     "--owner",
     required=True,
     metavar="KEY|TABLE/KEY",
     help="Owner object: its key (with --table) or a reference like vms/12.",
 )
-@click.option("--action", required=True, callback=_nonempty, help="Action, e.g. poweron, snapshot.")
-@click.option("--table", callback=_nonempty, help="Owner table (vms, tenants, users, vnets, ...).")
+@click.option("--action", required=True, callback=nonempty, help="Action, e.g. poweron, snapshot.")
+@click.option("--table", callback=nonempty, help="Owner table (vms, tenants, users, vnets, ...).")
 @click.option("--description", help="Description.")
 @click.option("--disabled", is_flag=True, help="Create the task disabled.")
 @click.option("--delete-after-run", is_flag=True, help="Delete the task after it has run.")
@@ -284,7 +280,7 @@ def create_task(
     ),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option("--name", callback=_nonempty, help="New name.")
+@click.option("--name", callback=nonempty, help="New name.")
 @click.option("--description", help="New description.")
 @click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
 @click.option("--delete-after-run", type=click.BOOL, metavar="BOOL", help="true or false.")
@@ -332,7 +328,7 @@ def delete_task(task_ref: str, yes: bool) -> None:
     """
     app = get_app()
     found = find_task(app, task_ref)
-    app.confirm(f"Delete {_label(found)} and its triggers?", yes=yes)
+    app.confirm(f"Delete {_label(found)} and its triggers and events?", yes=yes)
     app.client.tasks.delete(found.key)
     row = {"$key": int(found.key), "name": found.get("name"), "deleted": True}
     app.done(f"Deleted {_label(found)}", row)
@@ -451,6 +447,11 @@ def run_task(
     With --wait, shows progress on a terminal and exits 1 if the task ends
     in error. Ctrl-C stops waiting (exit 130); the task keeps running.
     """
+    if params_json and "key" in params_json:
+        raise click.BadParameter(
+            "'key' cannot be passed as an execution parameter (the SDK uses it for the task)",
+            param_hint="'--params-json'",
+        )
     app = get_app()
     found = find_task(app, task_ref)
     label = _label(found)

@@ -1,0 +1,344 @@
+"""``vrgtask event``: list, get, create, update, delete, trigger.
+
+An event trigger (a row of ``task_events``) runs a task when something
+happens to an object: "power on this VM when this user logs in". It names
+the task, the owner object it watches (a ``table/key`` reference such as
+``users/3``), the table whose event fires and the event itself (``login``).
+This module turns pyvergeos ``TaskEvent`` objects into rows and hands them to
+the formatter registry; it never prints tables itself.
+
+The same group is reachable as ``vrgtask task event``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from vrgtask.commands._common import (
+    KEY,
+    NAME_OR_KEY,
+    JsonObject,
+    examples,
+    format_json,
+    is_key,
+    nonempty,
+)
+from vrgtask.commands.task import TASK_DETAIL_COLUMNS, find_task, task_fields, task_to_row
+from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.errors import VrgtaskError
+from vrgtask.formatters import Column
+
+__all__ = [
+    "EVENT_COLUMNS",
+    "event",
+    "event_to_row",
+    "parse_owner_ref",
+]
+
+
+EVENT_COLUMNS = [
+    Column("$key", "Key"),
+    Column("task_display", "Task"),
+    Column("event_name", "Event"),
+    Column("table", "Table"),
+    Column("owner_display", "Owner"),
+    Column("task_key", "Task Key", wide=True),
+    Column("event", "Event ID", wide=True),
+    Column("owner", "Owner Ref", wide=True),
+    Column("table_event_filters", "Filters", wide=True, format=format_json),
+    Column("context", "Context", wide=True, format=format_json),
+]
+
+
+def event_to_row(found: Any) -> dict[str, Any]:
+    """One SDK TaskEvent as a plain row.
+
+    Needs the manager's default projection: ``task_display`` is a projected
+    accessor (``task#$display``); ``task_name`` is the fallback when a server
+    leaves the display name empty.
+    """
+    return {
+        "$key": int(found.key),
+        "task_key": found.task_key,
+        "task_display": found.task_display or found.get("task_name") or "",
+        "event": found.event_type or "",
+        "event_name": found.event_name_display or found.event_type or "",
+        "table": found.owner_table or "",
+        "owner": found.get("owner"),
+        "owner_display": found.get("owner_display") or "",
+        "table_event_filters": found.get("table_event_filters"),
+        "context": found.get("context"),
+    }
+
+
+_REF_HELP = "expected a table/key reference (users/3) or, with --table, a key (3)"
+
+
+def parse_owner_ref(value: str, table: str | None) -> str:
+    """``--owner`` as a ``table/key`` reference; a bare key takes ``--table``'s table.
+
+    Raises a usage error (before any request) for anything else.
+    """
+    text = value.strip()
+    if "/" in text:
+        ref_table, _, ref_key = text.partition("/")
+        if not ref_table or not ref_key or "/" in ref_key or any(c.isspace() for c in text):
+            raise click.BadParameter(f"{value!r}: {_REF_HELP}", param_hint="'--owner'")
+        if is_key(ref_key) and int(ref_key) < 1:
+            raise click.BadParameter(f"{value!r}: keys start at 1", param_hint="'--owner'")
+        return f"{ref_table}/{int(ref_key) if is_key(ref_key) else ref_key}"
+    if not is_key(text) or int(text) < 1:
+        raise click.BadParameter(f"{value!r}: {_REF_HELP}", param_hint="'--owner'")
+    if table is None:
+        raise click.UsageError(
+            f"--owner {text} is a bare key: give its table with --table, "
+            f"or write the reference in full, as in --owner users/{int(text)}"
+        )
+    return f"{table}/{int(text)}"
+
+
+def _label(found: Any) -> str:
+    """``event 3 (Login on users)``."""
+    name = found.event_name_display or found.event_type or "?"
+    return f"event {found.key} ({name} on {found.owner_table or '?'})"
+
+
+def _task_label(found: Any) -> str:
+    """``task 'power-on-dev' (key 2)`` for the task an event runs."""
+    display = found.task_display or found.get("task_name") or ""
+    return f"task {display!r} (key {found.task_key})"
+
+
+def _owner_label(found: Any) -> str:
+    """``users/3 ('ops')``: the owner reference and its display name."""
+    display = found.get("owner_display")
+    return f"{found.get('owner')} ({display!r})" if display else str(found.get("owner"))
+
+
+def _get_event(app: AppContext, key: int) -> Any:
+    """One event by key, with the default projection (one request)."""
+    return app.client.task_events.get(key)
+
+
+@click.group(
+    epilog=examples(
+        "vrgtask event list --task power-on-dev",
+        "vrgtask event create power-on-dev --owner users/3 --event login",
+        "vrgtask event trigger 4",
+        "vrgtask task event list   (same as: vrgtask event list)",
+    ),
+)
+def event() -> None:
+    """Event triggers: run a task when something happens (a user logs in, ...).
+
+    TASK arguments take a name or a key; KEY is an event trigger's key.
+    An owner REF is a table/key reference such as users/3 or vms/12.
+    """
+
+
+@event.command(
+    "list",
+    epilog=examples(
+        "vrgtask event list",
+        "vrgtask event list --task power-on-dev",
+        "vrgtask event list --owner users/3 -q          (keys only)",
+        "vrgtask event list --table users --event login -o wide",
+    ),
+)
+@click.option(
+    "--task", "task_ref", metavar="TASK", type=NAME_OR_KEY, help="Only events that run this task."
+)
+@click.option(
+    "--owner",
+    metavar="REF",
+    help="Only events of this owner: users/3, or a bare key with --table.",
+)
+@click.option("--table", callback=nonempty, help="Only events fired by this table (users...).")
+@click.option("--event", "event_id", callback=nonempty, help="Only this event (login, ...).")
+@output_options
+def list_events(
+    task_ref: str | None, owner: str | None, table: str | None, event_id: str | None
+) -> None:
+    """List event triggers: all, or those matching every option given."""
+    owner_ref = parse_owner_ref(owner, table) if owner is not None else None
+    app = get_app()
+    client = app.client
+    task_key = find_task(app, task_ref).key if task_ref is not None else None
+    owner_filter = None
+    if owner_ref is not None:
+        from pyvergeos.filters import quote_value
+
+        # The SDK's owner= compares the key part only (users/3 and vms/3 alike).
+        owner_filter = f"owner eq {quote_value(owner_ref)}"
+    found = client.task_events.list(filter=owner_filter, task=task_key, table=table, event=event_id)
+    app.render_list(
+        [event_to_row(e) for e in found], EVENT_COLUMNS, empty="No event triggers found."
+    )
+
+
+@event.command("get", epilog=examples("vrgtask event get 4", "vrgtask event get 4 -o json"))
+@click.argument("event_key", metavar="KEY", type=KEY)
+@output_options
+def get_event(event_key: int) -> None:
+    """Show one event trigger."""
+    app = get_app()
+    app.render_one(event_to_row(_get_event(app, event_key)), EVENT_COLUMNS)
+
+
+@event.command(
+    "create",
+    epilog=examples(
+        "vrgtask event create power-on-dev --owner users/3 --event login",
+        "vrgtask event create 2 --owner 3 --table users --event logout",
+        "vrgtask event create alert --owner vms/1 --table alarms --event raised "
+        '--filters-json \'{"level": "critical"}\'',
+        "vrgtask event create power-on-dev --owner users/3 --event login --query '$key'",
+    ),
+)
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
+@click.option(
+    "--owner",
+    required=True,
+    metavar="REF",
+    help="The object whose event runs the task: users/3, or a bare key with --table.",
+)
+@click.option(
+    "--event",
+    "event_id",
+    required=True,
+    metavar="NAME",
+    callback=nonempty,
+    help="The event: login, logout, poweron, error, ...",
+)
+@click.option(
+    "--table",
+    callback=nonempty,
+    help="The table whose event fires [default: the table of --owner].",
+)
+@click.option("--event-name", callback=nonempty, help="Display name [default: from the server].")
+@click.option("--filters-json", type=JsonObject(), help="Event filter conditions (JSON object).")
+@click.option("--context-json", type=JsonObject(), help="Context passed to the task (JSON object).")
+@output_options
+def create_event(
+    task_ref: str,
+    owner: str,
+    event_id: str,
+    table: str | None,
+    event_name: str | None,
+    filters_json: dict[str, Any] | None,
+    context_json: dict[str, Any] | None,
+) -> None:
+    """Run a task whenever an event happens to an object."""
+    owner_ref = parse_owner_ref(owner, table)
+    event_table = table if table is not None else owner_ref.partition("/")[0]
+    app = get_app()
+    client = app.client
+    task = find_task(app, task_ref)
+    body: dict[str, Any] = {
+        "task": int(task.key),
+        "owner": owner_ref,
+        "table": event_table,
+        "event": event_id,
+        "event_name": event_name,
+        "table_event_filters": filters_json,
+        "context": context_json,
+    }
+    from pyvergeos.resources.base import ResourceManager
+
+    # TaskEventManager.create() does not send an owner (the server would use
+    # the task's), so the generic create posts the one the user gave.
+    receipt = ResourceManager.create(
+        client.task_events, **{k: v for k, v in body.items() if v is not None}
+    )
+    new_key = receipt.get("$key")
+    if new_key is None:
+        raise VrgtaskError("the server created the event trigger but did not return its key")
+    created = client.task_events.get(int(new_key))
+    app.done(
+        f"Created {_label(created)} for {_owner_label(created)} running {_task_label(created)}",
+        event_to_row(created),
+        EVENT_COLUMNS,
+    )
+
+
+@event.command(
+    "update",
+    epilog=examples(
+        'vrgtask event update 4 --context-json \'{"reason": "login"}\'',
+        'vrgtask event update 4 --filters-json \'{"level": "critical"}\' -o json',
+    ),
+)
+@click.argument("event_key", metavar="KEY", type=KEY)
+@click.option("--filters-json", type=JsonObject(), help="New filter conditions (JSON object).")
+@click.option("--context-json", type=JsonObject(), help="New task context (JSON object).")
+@output_options
+def update_event(
+    event_key: int, filters_json: dict[str, Any] | None, context_json: dict[str, Any] | None
+) -> None:
+    """Change an event trigger's filters or context; only what is given is sent."""
+    if filters_json is None and context_json is None:
+        raise click.UsageError("nothing to change: give --filters-json and/or --context-json")
+    app = get_app()
+    updated = app.client.task_events.update(
+        event_key, table_event_filters=filters_json, context=context_json
+    )
+    app.done(f"Updated {_label(updated)}", event_to_row(updated), EVENT_COLUMNS)
+
+
+@event.command(
+    "delete",
+    epilog=examples("vrgtask event delete 4", "vrgtask event delete 4 --yes"),
+)
+@click.argument("event_key", metavar="KEY", type=KEY)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@output_options
+def delete_event(event_key: int, yes: bool) -> None:
+    """Delete an event trigger (the task stays).
+
+    Asks first on a terminal; without a terminal, --yes is required.
+    """
+    app = get_app()
+    found = _get_event(app, event_key)
+    app.confirm(f"Delete {_label(found)} that runs {_task_label(found)}?", yes=yes)
+    app.client.task_events.delete(found.key)
+    row = {**event_to_row(found), "deleted": True}
+    app.done(f"Deleted {_label(found)} that ran {_task_label(found)}", row, EVENT_COLUMNS)
+
+
+@event.command(
+    "trigger",
+    epilog=examples(
+        "vrgtask event trigger 4",
+        'vrgtask event trigger 4 --context-json \'{"user": "ops"}\'',
+        "vrgtask event trigger 4 -o json   (the task, read back)",
+    ),
+)
+@click.argument("event_key", metavar="KEY", type=KEY)
+@click.option(
+    "--context-json",
+    type=JsonObject(),
+    help="Context for this run (JSON object) [default: the event's own].",
+)
+@output_options
+def trigger_event(event_key: int, context_json: dict[str, Any] | None) -> None:
+    """Fire an event trigger now: its task runs as if the event had happened."""
+    app = get_app()
+    client = app.client
+    found = _get_event(app, event_key)
+    client.task_events.trigger(found.key, context=context_json)
+    task_key = found.task_key
+    if task_key is None:
+        app.done(f"Triggered {_label(found)}", event_to_row(found), EVENT_COLUMNS)
+        return
+    task = client.tasks.get(task_key, fields=task_fields(client))
+    status = task.get("status")
+    detail = f"is now {status}"
+    if status == "error" and task.get("error"):
+        detail += f" ({task.get('error')})"
+    app.done(
+        f"Triggered {_label(found)}: task {task.get('name')!r} (key {task.key}) {detail}",
+        task_to_row(task),
+        TASK_DETAIL_COLUMNS,
+    )
