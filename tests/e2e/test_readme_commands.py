@@ -11,17 +11,16 @@ from support import run_cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SHOWN = ("vrgtask --sandbox", "vrgtask sandbox status", "vrgtask sandbox reset")
+SHOWN = ("vrgtask --sandbox", "vrgtask sandbox status", "vrgtask sandbox reset")
 EXPECTED_FAILURES = {"sandbox_fail": 1}  # the README says this one exits 1
 
 
 def readme_commands() -> list[str]:
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", README.read_text(), re.S):
-        for line in block.replace("\\\n", " ").splitlines():
-            line = re.split(r"\s{2,}#", line)[0].strip()
-            if line.startswith(
-                ("vrgtask --sandbox", "vrgtask sandbox status", "vrgtask sandbox reset")
-            ):
+        for raw in block.replace("\\\n", " ").splitlines():
+            line = re.split(r"\s{2,}#", raw)[0].strip()
+            if line.startswith(SHOWN):
                 commands.append(line)
             elif line.startswith("key=$(vrgtask --sandbox"):
                 commands.append(line[len("key=$(") : -1])
