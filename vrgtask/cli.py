@@ -151,9 +151,53 @@ Against a real system:
 """
 
 
+class BrokenPlugin(click.Command):
+    """A plugin command that could not be loaded.
+
+    click-plugins turns it into a command that prints its traceback on
+    stdout; vrgtask keeps the mark in ``--help`` but, when it is run, reports
+    one ``Error:`` line (exit 1) naming the plugin and the cause, with the
+    traceback on stderr under ``-v``.
+    """
+
+    def __init__(self, name: str, source: str, trace: str) -> None:
+        lines = [line for line in trace.strip().splitlines() if line.strip()]
+        self.cause = lines[-1].strip() if lines else "unknown error"
+        self.source = source
+        self.trace = trace
+        super().__init__(
+            name,
+            help=(
+                f"This plugin command could not be loaded from {source}: {self.cause}. "
+                "Reinstall or update the package that provides it.\n\n\b\n" + trace
+            ),
+            short_help=f"\u2020 broken plugin: could not be loaded (see 'vrgtask {name} --help')",
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
+
+    def invoke(self, ctx: click.Context) -> None:
+        from vrgtask.context import AppContext
+        from vrgtask.errors import VrgtaskError
+
+        app = ctx.find_object(AppContext)
+        if app is not None and app.verbosity:
+            click.echo(self.trace, err=True)
+        raise VrgtaskError(
+            f"plugin command {self.name!r} ({self.source}) could not be loaded: {self.cause}; "
+            "reinstall or update the package that provides it (-v shows the traceback)"
+        )
+
+
 def _with_command_plugins(group: click.Group) -> click.Group:
     """Add every ``vrgtask.commands`` entry point (click-plugins' with_plugins)."""
-    return cast(click.Group, with_plugins(entry_points(COMMANDS_GROUP))(group))
+    plugins = entry_points(COMMANDS_GROUP)
+    loaded = cast(click.Group, with_plugins(plugins)(group))
+    sources = {ep.name: ep.value for ep in plugins}
+    for name, command in list(loaded.commands.items()):
+        if type(command).__name__ == "BrokenCommand":
+            trace = str(command.help or "").split("\b\n", 1)[-1]
+            loaded.commands[name] = BrokenPlugin(name, sources.get(name, "?"), trace)
+    return loaded
 
 
 @_with_command_plugins

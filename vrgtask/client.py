@@ -143,8 +143,6 @@ def connect(
 
     The SDK checks the connection with one ``GET /system`` before returning.
     """
-    from vrgtask.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
-
     if settings.host is None:
         raise ConfigError(
             "no VergeOS host configured: pass --host, set VERGE_HOST, add a [default] "
@@ -152,6 +150,8 @@ def connect(
         )
     token, username, password = settings.token, settings.username, settings.password
     if settings.sandbox and not token and not username:
+        from vrgtask.sandbox import SANDBOX_PASSWORD, SANDBOX_USERNAME
+
         username, password = SANDBOX_USERNAME, SANDBOX_PASSWORD
     if not token:
         if not username:

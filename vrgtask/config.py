@@ -84,8 +84,23 @@ class Settings:
         return self.host is not None and self.host.lower() == SANDBOX_HOST
 
     def secrets(self) -> list[str]:
-        """Values that must never be printed."""
-        return [s for s in (self.token, self.password) if s]
+        """Values that must never be printed.
+
+        The token, the password, and the Basic credentials as they travel
+        (base64 of ``user:password``), which decode straight back to the
+        password if a server or proxy echoes the Authorization header.
+        """
+        found = [s for s in (self.token, self.password) if s]
+        if self.username and self.password:
+            import base64
+
+            pair = f"{self.username}:{self.password}"
+            for encoding in ("utf-8", "latin-1"):
+                try:
+                    found.append(base64.b64encode(pair.encode(encoding)).decode("ascii"))
+                except UnicodeEncodeError:
+                    continue
+        return found
 
 
 def parse_bool(value: Any, what: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Iterator
 
 __all__ = [
@@ -151,6 +152,11 @@ def _classify_requests(exc: BaseException) -> tuple[ExitCode, str] | None:
 
     if find(requests.exceptions.JSONDecodeError, json.JSONDecodeError):
         return ExitCode.ERROR, "the server's response is not valid JSON"
+    # urllib3 2 derives "could not connect" (refused, unknown host) from its
+    # timeout class; it is a connection failure, not a timeout.
+    refused = find(urllib3.exceptions.NewConnectionError)
+    if refused is not None:
+        return ExitCode.CONNECTION, f"cannot connect: {_short(refused)}"
     timeout = find(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)
     if timeout is not None:
         return ExitCode.TIMEOUT, f"the request timed out ({type(timeout).__name__}); see --timeout"
@@ -162,8 +168,13 @@ def _classify_requests(exc: BaseException) -> tuple[ExitCode, str] | None:
         return ExitCode.ERROR, f"the server kept failing after retries: {retry}"
     broken = find(requests.exceptions.ConnectionError)
     if broken is not None:
-        return ExitCode.CONNECTION, f"connection failed: {broken}"
+        return ExitCode.CONNECTION, f"connection failed: {_short(broken)}"
     return None
+
+
+def _short(exc: BaseException) -> str:
+    """An urllib3/requests message without the request's (long) URL."""
+    return re.sub(r" with url: \S+", "", str(exc))
 
 
 def _classify_sdk(exc: BaseException) -> tuple[ExitCode, str] | None:

@@ -190,7 +190,7 @@ def test_task_run_with_wait(
     out = invoke("task", "run", "nightly-backup", "--wait")
     assert out.exit_code == 0, out.stderr
     assert mock_client.tasks.get.call_count == 3
-    assert sleep.call_count == 2
+    assert sleep.call_count == 3  # the read-back after execute counts as the first check
     assert all(call.args[0] >= 1 for call in sleep.call_args_list)
     assert out.stdout.strip() == "Finished task 'nightly-backup' (key 100); status: idle"
     assert out.stderr == ""  # not a terminal: no live progress

@@ -360,7 +360,7 @@ def disable_task(task_ref: str) -> None:
 
 def wait_for_task(
     app: AppContext,
-    key: int,
+    started: Any,
     label: str,
     *,
     timeout: float,
@@ -368,19 +368,26 @@ def wait_for_task(
 ) -> Any:
     """Poll one task until it is no longer running; the final Task object.
 
-    At most one status request per ``interval`` (>= 1 s). A task that ends
-    in error raises TaskFailedError (exit 1); running past ``timeout``
-    seconds (0 = no limit) raises WaitTimeoutError (exit 9); Ctrl-C raises
-    InterruptedWait (exit 130). The task is never cancelled by vrgtask.
+    ``started`` is the task as read back right after it was started (the
+    SDK's execute() reads it back), so the first status check happens one
+    interval later: at most one status request per ``interval`` (>= 1 s).
+    A task that ends in error raises TaskFailedError (exit 1); running past
+    ``timeout`` seconds (0 = no limit) raises WaitTimeoutError (exit 9);
+    Ctrl-C raises InterruptedWait (exit 130). vrgtask never cancels the task.
     """
     tasks = app.client.tasks
+    key = int(started.key)
     fields = task_fields(app.client)
-    started = time.monotonic()
+    began = time.monotonic()
+    current = started
+    if current.get("status") != "running":
+        # Already over: the SDK's read-back lacks the error text (and the
+        # progress), so read the task properly before reporting it.
+        current = tasks.get(key, fields=fields)
     try:
         while True:
-            current = tasks.get(key, fields=fields)
             status = current.get("status")
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - began
             if status == "error":
                 app.progress_end()
                 message = current.get("error") or "no error message"
@@ -394,11 +401,12 @@ def wait_for_task(
                     f"{label} is still running after {timeout:g}s; it keeps running on the "
                     f"server (check it with: vrgtask task get {key})"
                 )
-            app.progress(
-                f"{label}: {status} {current.get('progress') or 0}% ({elapsed:.0f}s elapsed)"
-            )
+            progress = current.get("progress")
+            shown = f"{progress}%" if progress is not None else "running"
+            app.progress(f"{label}: {shown} ({elapsed:.0f}s elapsed)")
             pause = interval if not timeout else max(0.0, min(interval, timeout - elapsed))
             time.sleep(pause if pause > 0 else interval)
+            current = tasks.get(key, fields=fields)
     except KeyboardInterrupt:
         app.progress_end()
         raise InterruptedWait(
@@ -455,11 +463,19 @@ def run_task(
     app = get_app()
     found = find_task(app, task_ref)
     label = _label(found)
-    started = app.client.tasks.execute(found.key, **(params_json or {}))
+    try:
+        started = app.client.tasks.execute(found.key, **(params_json or {}))
+    except KeyboardInterrupt:
+        # The run may have been accepted before the interruption: say so, and
+        # how to look, rather than leave the user guessing.
+        raise InterruptedWait(
+            f"interrupted; {label} may have started and then keeps running on the server "
+            f"(check it with: vrgtask task get {found.key})"
+        ) from None
     if not wait:
         _done(app, "Started", started, f"; status: {started.get('status')}")
         return
-    final = wait_for_task(app, int(found.key), label, timeout=timeout, interval=interval)
+    final = wait_for_task(app, started, label, timeout=timeout, interval=interval)
     _done(app, "Finished", final, f"; status: {final.get('status')}")
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import tabulate as _tabulate_module
 from tabulate import tabulate
 
 from vrgtask.formatters import Column, Formatter, RenderOptions, cell_text
 
 __all__ = ["TableFormatter", "WideFormatter"]
+
+# Leading and trailing spaces are part of a name (" lead" is not "lead"):
+# tabulate would strip them.
+_tabulate_module.PRESERVE_WHITESPACE = True
 
 
 def _styled(value: Any, column: Column, options: RenderOptions) -> str:
