@@ -3,8 +3,7 @@
 ``importlib.metadata`` is the source of truth: it reads every installed
 distribution's ``entry_points.txt``. Importing it and scanning costs about
 25 ms, a third of ``vrgtask --help``, so its answer for vrgtask's two groups
-is remembered in ``$XDG_CACHE_HOME/vrgtask/entry-points.json`` (default
-``~/.cache/vrgtask/``) together with a fingerprint of the installed
+is remembered (see :func:`cache_path`) together with a fingerprint of the installed
 distributions: the name and modification time of every ``*.dist-info`` and
 ``*.egg-info`` directory on ``sys.path``. Installing, upgrading or removing
 a package changes that, so the next run scans again; a cache that cannot be
@@ -56,9 +55,27 @@ class PluginEntryPoint:
 
 
 def cache_path() -> str:
-    """Where the entry points found last time are remembered."""
+    """Where the entry points found last time are remembered.
+
+    Next to vrgtask's own bytecode (``vrgtask/__pycache__``), like the
+    bytecode itself, when that is writable: each installation then keeps its
+    own answer whatever HOME is, and uninstalling removes it. Otherwise the
+    user's cache directory, one file per installation. ``VRGTASK_PLUGIN_CACHE``
+    names the file outright.
+    """
+    override = os.environ.get("VRGTASK_PLUGIN_CACHE")
+    if override:
+        return override
+    package_cache = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
+    if os.access(package_cache, os.W_OK) or (
+        not os.path.exists(package_cache) and os.access(os.path.dirname(package_cache), os.W_OK)
+    ):
+        return os.path.join(package_cache, "vrgtask-entry-points.json")
+    import hashlib
+
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "vrgtask", "entry-points.json")
+    install = hashlib.sha1(sys.prefix.encode(), usedforsecurity=False).hexdigest()[:12]
+    return os.path.join(base, "vrgtask", f"entry-points-{install}.json")
 
 
 def _fingerprint() -> list[Any]:

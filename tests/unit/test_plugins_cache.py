@@ -16,7 +16,7 @@ from vrgtask import plugins
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(tmp_path / "cache" / "entry-points.json"))
     plugins._groups.cache_clear()
     yield Path(plugins.cache_path())
     plugins._groups.cache_clear()
@@ -77,7 +77,7 @@ def test_corrupt_or_unwritable_cache_falls_back_to_scanning(
     plugins._groups.cache_clear()
     blocker = tmp_path / "blocked"
     blocker.write_text("a file where a directory should be")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(blocker / "entry-points.json"))
     assert "task" in [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]
 
 
@@ -88,3 +88,13 @@ def test_entry_point_load_resolves_attribute_paths() -> None:
     assert ep.load() is TableFormatter
     with pytest.raises(ModuleNotFoundError):
         plugins.PluginEntryPoint("y", "no_such_module_xyz:thing", "g").load()
+
+
+def test_default_location_is_per_installation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VRGTASK_PLUGIN_CACHE", raising=False)
+    path = plugins.cache_path()
+    package_dir = str(Path(plugins.__file__).resolve().parent)
+    if os.access(package_dir, os.W_OK):
+        assert path.startswith(package_dir)
+    else:  # a read-only installation: the user's cache, one file per installation
+        assert Path(path).name.startswith("entry-points-")

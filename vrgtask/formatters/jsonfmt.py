@@ -16,8 +16,17 @@ def dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 class JsonFormatter(Formatter):
-    """Every key of every row, exactly as the command built it."""
+    """Every key of every row, exactly as the command built it.
+
+    A list is an array with one object per line: as readable as an indented
+    dump for a list of flat rows, diff- and grep-friendly, and several times
+    faster to produce for thousands of rows (the indenting encoder is pure
+    Python; the one-line encoder is C).
+    """
 
     def format_list(
         self,
@@ -25,7 +34,11 @@ class JsonFormatter(Formatter):
         columns: Sequence[Column],
         options: RenderOptions,
     ) -> str:
-        return dumps([dict(row) for row in rows])
+        if not rows:
+            return "[]"
+        encode = _ONE_LINE.encode
+        lines = ",\n  ".join(encode(row if isinstance(row, dict) else dict(row)) for row in rows)
+        return f"[\n  {lines}\n]"
 
     def format_one(
         self,
