@@ -8,8 +8,6 @@ server (pyvergeos scripts, the other VergeOS CLI, benchmarks).
 
 from __future__ import annotations
 
-import signal
-from pathlib import Path
 from typing import Any
 
 import click
@@ -134,31 +132,31 @@ def reset(tasks: int) -> None:
 )
 @click.option(
     "--state",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     help="Serve this state file (shared with --sandbox) instead of in-memory state.",
 )
 @click.option(
     "--cert",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False),
     help="PEM certificate to serve (default: one made at start-up with trustme).",
 )
 @click.option(
     "--key",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False),
     help="Private key of --cert, when not inside it.",
 )
 @click.option(
     "--ca-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Where to write the generated CA certificate (default: a temporary directory).",
 )
 def serve(
     port: int,
     tasks: int,
-    state: Path | None,
-    cert: Path | None,
-    key: Path | None,
-    ca_dir: Path | None,
+    state: str | None,
+    cert: str | None,
+    key: str | None,
+    ca_dir: str | None,
 ) -> None:
     """Serve the sandbox over HTTPS on 127.0.0.1 until Ctrl-C.
 
@@ -190,6 +188,8 @@ def serve(
     )
     for line in lines:
         click.echo(line)
+    import signal
+
     signal.signal(signal.SIGTERM, _interrupt)
     server.serve_forever()  # returns after Ctrl-C or SIGTERM, server stopped
     click.echo("sandbox stopped", err=True)
