@@ -32,7 +32,7 @@ pytestmark = pytest.mark.e2e
 
 ADMIN = {"Authorization": "Basic " + base64.b64encode(b"admin:sandbox").decode()}
 SHORT: Any = 0.2  # a client timeout (seconds); the SDK annotates it as int
-LOG_KEYS = {"method", "path", "query", "status", "bytes", "ms"}
+LOG_KEYS = {"method", "path", "query", "status", "bytes", "ms", "at"}
 
 
 @pytest.fixture

@@ -471,3 +471,25 @@ def test_delete_confirmation_on_a_terminal(
     confirm.return_value = True
     assert invoke("task", "delete", "nightly-backup").exit_code == 0
     mock_client.tasks.delete.assert_called_once_with(100)
+
+
+def test_fast_rows_equal_accessor_rows(make_task: MakeTask) -> None:
+    from vrgtask.commands.task import task_rows, task_to_row
+
+    tasks = [
+        make_task(),
+        make_task(**{"$key": 2, "owner_display": "db", "triggers_count": 3, "progress": 40}),
+        make_task(**{"$key": 3, "events_count": 2, "enabled": False, "settings_args": {"a": 1}}),
+    ]
+    assert task_rows(tasks) == [task_to_row(t) for t in tasks]
+
+
+def test_rows_refuse_an_unprojected_first_row() -> None:
+    from pyvergeos.exceptions import FieldNotProjectedError
+    from pyvergeos.resources.tasks import Task
+
+    from vrgtask.commands.task import task_rows
+
+    narrow = {"$key": 1, "name": "n", "status": "idle"}
+    with pytest.raises(FieldNotProjectedError):
+        task_rows([sdk_object(Task, narrow)])

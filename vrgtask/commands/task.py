@@ -35,6 +35,7 @@ __all__ = [
     "find_task",
     "task",
     "task_fields",
+    "task_rows",
     "task_to_row",
 ]
 
@@ -82,35 +83,56 @@ def task_fields(client: Any, *extra: str) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
-def task_to_row(task: Any) -> dict[str, Any]:
+def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
     """One SDK Task as a plain row (the plan's data mapping).
 
     ``progress`` and ``error`` are None when the request that produced the
     object did not ask for them (the SDK's own read-back after a change).
+
+    The computed fields go through the SDK's accessors, which refuse a field
+    the request never asked for. Every row of one response has the same
+    projection, so :func:`task_rows` lets the accessors check the first row
+    and reads the rest straight from the row (``projection_checked``).
     """
+    get = task.get
+    if projection_checked:
+        owner_display = str(get("owner_display", ""))
+        creator_display = str(get("creator_display", ""))
+        triggers_count = int(get("triggers_count", 0))
+        events_count = int(get("events_count", 0))
+    else:
+        owner_display = task.owner_display
+        creator_display = task.creator_display
+        triggers_count = task.trigger_count
+        events_count = task.event_count
     row: dict[str, Any] = {
         "$key": int(task.key),
-        "name": task.name,
-        "description": task.get("description", "") or "",
-        "status": task.status,
-        "enabled": task.is_enabled,
-        "action": task.get("action", ""),
-        "action_display": task.action_display,
-        "table": task.get("table", ""),
-        "owner": task.get("owner"),
-        "owner_display": task.owner_display,
-        "creator_display": task.creator_display,
-        "last_run": task.get("last_run"),
-        "delete_after_run": task.is_delete_after_run,
-        "system_created": task.is_system_created,
-        "progress": task.progress if "progress" in task else None,
-        "error": task.get("error"),
-        "triggers_count": task.trigger_count,
-        "events_count": task.event_count,
+        "name": get("name"),
+        "description": get("description", "") or "",
+        "status": get("status"),
+        "enabled": bool(get("enabled", False)),
+        "action": get("action", ""),
+        "action_display": get("action_display"),
+        "table": get("table", ""),
+        "owner": get("owner"),
+        "owner_display": owner_display,
+        "creator_display": creator_display,
+        "last_run": get("last_run"),
+        "delete_after_run": bool(get("delete_after_run", False)),
+        "system_created": bool(get("system_created", False)),
+        "progress": int(get("progress", 0)) if "progress" in task else None,
+        "error": get("error"),
+        "triggers_count": triggers_count,
+        "events_count": events_count,
     }
     if "settings_args" in task:
-        row["settings_args"] = task.get("settings_args")
+        row["settings_args"] = get("settings_args")
     return row
+
+
+def task_rows(tasks: list[Any]) -> list[dict[str, Any]]:
+    """Rows of the tasks of one response (see :func:`task_to_row`)."""
+    return [task_to_row(t, projection_checked=i > 0) for i, t in enumerate(tasks)]
 
 
 def find_task(app: AppContext, ident: str, *, full: bool = False) -> Any:
@@ -180,7 +202,7 @@ def list_tasks(
         enabled=enabled_only,
         status=status,
     )
-    app.render_list([task_to_row(t) for t in tasks], TASK_COLUMNS, empty="No tasks found.")
+    app.render_list(task_rows(tasks), TASK_COLUMNS, empty="No tasks found.")
 
 
 @task.command(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, TypedDict
 
 __all__ = ["LogEntry", "RequestLog"]
@@ -15,13 +16,16 @@ class LogEntry(TypedDict):
     status: int
     bytes: int
     ms: float
+    at: float
 
 
 class RequestLog:
-    """Entries ``{"method", "path", "query", "status", "bytes", "ms"}`` in arrival order.
+    """Entries ``{"method", "path", "query", "status", "bytes", "ms", "at"}`` in arrival order.
 
     ``path`` is the URL path, ``query`` the raw query string, ``bytes`` the
-    length of the response body and ``ms`` the time to answer. A connection
+    length of the response body, ``ms`` the time to answer and ``at`` when the
+    request arrived (epoch seconds), so tests and benchmarks can measure the
+    spacing of requests exactly. A connection
     dropped on purpose by a fault is logged with status 0.
     """
 
@@ -30,8 +34,15 @@ class RequestLog:
         self._lock = threading.Lock()
 
     def record(self, method: str, path: str, query: str, status: int, size: int, ms: float) -> None:
+        arrived = time.time() - ms / 1000
         entry = LogEntry(
-            method=method, path=path, query=query, status=status, bytes=size, ms=round(ms, 3)
+            method=method,
+            path=path,
+            query=query,
+            status=status,
+            bytes=size,
+            ms=round(ms, 3),
+            at=round(arrived, 6),
         )
         with self._lock:
             self._entries.append(entry)
