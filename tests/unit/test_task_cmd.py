@@ -493,3 +493,19 @@ def test_rows_refuse_an_unprojected_first_row() -> None:
     narrow = {"$key": 1, "name": "n", "status": "idle"}
     with pytest.raises(FieldNotProjectedError):
         task_rows([sdk_object(Task, narrow)])
+
+
+def test_list_leaves_out_unused_columns_but_keeps_accessor_fields(
+    invoke: Invoke, mock_client: MagicMock, mock_task: Any
+) -> None:
+    from pyvergeos.resources.tasks import TaskManager
+
+    mock_client.tasks._default_fields = TaskManager._default_fields
+    mock_client.tasks.list.return_value = [mock_task]
+    assert invoke("task", "list").exit_code == 0
+    fields = mock_client.tasks.list.call_args.kwargs["fields"]
+    assert "id" not in fields
+    assert "creator" not in fields
+    for needed in ("owner#$display as owner_display", "count(triggers) as triggers_count",
+                   "creator#$display as creator_display", "progress", "error"):  # fmt: skip
+        assert needed in fields

