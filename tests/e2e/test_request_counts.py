@@ -1,0 +1,75 @@
+"""Every command makes only: the connection check, the name lookup, the
+operation, and the read-back the SDK itself does. The README lists these.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from support import run_cli
+
+from vrgtask.sandbox.server import SandboxServer
+
+pytestmark = pytest.mark.e2e
+
+# command (run in this order on a fresh seed), then the requests it may make
+COUNTS: list[tuple[str, list[str]]] = [
+    ("task list", ["GET system", "GET tasks"]),
+    ("task get nightly-snapshot", ["GET system", "GET tasks"]),
+    ("task create --name x --owner vms/1 --action poweron",
+     ["GET system", "POST tasks", "GET tasks/6"]),
+    ("task update x --description d", ["GET system", "GET tasks", "PUT tasks/6", "GET tasks/6"]),
+    ("task enable x", ["GET system", "GET tasks", "PUT tasks/6", "GET tasks/6"]),
+    ("task disable x", ["GET system", "GET tasks", "PUT tasks/6", "GET tasks/6"]),
+    ("task run x", ["GET system", "GET tasks", "PUT tasks/6", "GET tasks/6"]),
+    ("task cancel x", ["GET system", "GET tasks", "PUT tasks/6", "GET tasks/6"]),
+    ("task delete x --yes", ["GET system", "GET tasks", "DELETE tasks/6"]),
+    ("schedule list", ["GET system", "GET task_schedules"]),
+    ("schedule get nightly", ["GET system", "GET task_schedules"]),
+    ("schedule create --name s", ["GET system", "POST task_schedules", "GET task_schedules/4"]),
+    ("schedule update s --start-time 01:00",
+     ["GET system", "GET task_schedules", "PUT task_schedules/4", "GET task_schedules/4"]),
+    ("schedule enable s",
+     ["GET system", "GET task_schedules", "PUT task_schedules/4", "GET task_schedules/4"]),
+    ("schedule disable s",
+     ["GET system", "GET task_schedules", "PUT task_schedules/4", "GET task_schedules/4"]),
+    ("schedule show nightly", ["GET system", "GET task_schedules", "PUT task_schedules/1"]),
+    ("schedule delete s --yes", ["GET system", "GET task_schedules", "DELETE task_schedules/4"]),
+    ("trigger list", ["GET system", "GET task_schedule_triggers"]),
+    ("trigger list power-on-dev", ["GET system", "GET tasks", "GET task_schedule_triggers"]),
+    ("trigger create tenant-poweroff --schedule hourly",
+     ["GET system", "GET tasks", "GET task_schedules", "POST task_schedule_triggers",
+      "GET task_schedule_triggers/3"]),
+    ("trigger run 1",
+     ["GET system", "GET task_schedule_triggers/1", "PUT task_schedule_triggers/1",
+      "GET tasks/1"]),
+    ("trigger delete 3 --yes",
+     ["GET system", "GET task_schedule_triggers/3", "DELETE task_schedule_triggers/3"]),
+    ("event list", ["GET system", "GET task_events"]),
+    ("event get 1", ["GET system", "GET task_events/1"]),
+    ("event create reset-dmz --owner users/3 --event login",
+     ["GET system", "GET tasks", "POST task_events", "GET task_events/2"]),
+    ("event update 2 --context-json {}", ["GET system", "PUT task_events/2", "GET task_events/2"]),
+    ("event trigger 2", ["GET system", "GET task_events/2", "PUT task_events/2", "GET tasks/4"]),
+    ("event delete 2 --yes", ["GET system", "GET task_events/2", "DELETE task_events/2"]),
+    ("script list", ["GET system", "GET task_scripts"]),
+    ("script get cleanup-logs", ["GET system", "GET task_scripts"]),
+    ("script create --name sc --code x",
+     ["GET system", "POST task_scripts", "GET task_scripts/2"]),
+    ("script update sc --description d",
+     ["GET system", "GET task_scripts", "PUT task_scripts/2", "GET task_scripts/2"]),
+    ("script run sc", ["GET system", "GET task_scripts", "PUT task_scripts/2"]),
+    ("script delete sc --yes", ["GET system", "GET task_scripts", "DELETE task_scripts/2"]),
+]  # fmt: skip
+
+
+def test_every_command_makes_only_the_requests_it_needs(sandbox_env: SandboxServer) -> None:
+    for command, expected in COUNTS:
+        sandbox_env.log.clear()
+        out = run_cli(*shlex.split(command))
+        assert out.exit_code == 0, (command, out.stderr)
+        seen = [
+            f"{e['method']} {e['path'].removeprefix('/api/v4/')}" for e in sandbox_env.log.entries()
+        ]
+        assert seen == expected, command
