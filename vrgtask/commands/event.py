@@ -25,7 +25,10 @@ from vrgtask.commands._common import (
     is_key,
     nonempty,
 )
-from vrgtask.commands.task import TASK_DETAIL_COLUMNS, find_task, task_fields, task_to_row
+from vrgtask.commands.task import (
+    find_task,
+    report_task_fired,
+)
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import Column
@@ -332,13 +335,4 @@ def trigger_event(event_key: int, context_json: dict[str, Any] | None) -> None:
     if task_key is None:
         app.done(f"Triggered {_label(found)}", event_to_row(found), EVENT_COLUMNS)
         return
-    task = client.tasks.get(task_key, fields=task_fields(client))
-    status = task.get("status")
-    detail = f"is now {status}"
-    if status == "error" and task.get("error"):
-        detail += f" ({task.get('error')})"
-    app.done(
-        f"Triggered {_label(found)}: task {task.get('name')!r} (key {task.key}) {detail}",
-        task_to_row(task),
-        TASK_DETAIL_COLUMNS,
-    )
+    report_task_fired(app, task_key, f"Triggered {_label(found)}")

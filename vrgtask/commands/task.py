@@ -33,6 +33,7 @@ __all__ = [
     "TASK_COLUMNS",
     "TASK_DETAIL_COLUMNS",
     "find_task",
+    "report_task_fired",
     "task",
     "task_fields",
     "task_rows",
@@ -139,6 +140,25 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
 def task_rows(tasks: list[Any]) -> list[dict[str, Any]]:
     """Rows of the tasks of one response (see :func:`task_to_row`)."""
     return [task_to_row(t, projection_checked=i > 0) for i, t in enumerate(tasks)]
+
+
+def report_task_fired(app: AppContext, task_key: int, what: str) -> None:
+    """After a trigger or an event fired: read the task back once and say so.
+
+    ``what`` names what fired ("Triggered trigger 7"); ``-o json`` prints the
+    task's row.
+    """
+    client = app.client
+    fired = client.tasks.get(task_key, fields=task_fields(client))
+    status = fired.get("status")
+    detail = f"is now {status}"
+    if status == "error" and fired.get("error"):
+        detail += f" ({fired.get('error')})"
+    app.done(
+        f"{what}: task {fired.get('name')!r} (key {fired.key}) {detail}",
+        task_to_row(fired),
+        TASK_DETAIL_COLUMNS,
+    )
 
 
 def find_task(app: AppContext, ident: str, *, full: bool = False) -> Any:

@@ -15,7 +15,10 @@ import click
 
 from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no
 from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
-from vrgtask.commands.task import TASK_DETAIL_COLUMNS, find_task, task_fields, task_to_row
+from vrgtask.commands.task import (
+    find_task,
+    report_task_fired,
+)
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.formatters import Column
 
@@ -173,13 +176,4 @@ def run_trigger(trigger_id: int) -> None:
     if task_key is None:
         app.done(f"Triggered trigger {found.key}", trigger_to_row(found), TASK_TRIGGER_COLUMNS)
         return
-    task = client.tasks.get(task_key, fields=task_fields(client))
-    status = task.get("status")
-    detail = f"is now {status}"
-    if status == "error" and task.get("error"):
-        detail += f" ({task.get('error')})"
-    app.done(
-        f"Triggered trigger {found.key}: task {task.get('name')!r} (key {task.key}) {detail}",
-        task_to_row(task),
-        TASK_DETAIL_COLUMNS,
-    )
+    report_task_fired(app, task_key, f"Triggered trigger {found.key}")
