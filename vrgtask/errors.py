@@ -195,14 +195,15 @@ def _classify_sdk(exc: BaseException) -> tuple[ExitCode, str] | None:
     if isinstance(exc, sdk.TaskError):
         return ExitCode.ERROR, f"task failed: {exc}"
     if isinstance(exc, sdk.VergeTimeoutError):
-        return ExitCode.TIMEOUT, f"{exc} (raise it with --timeout)"
+        return ExitCode.TIMEOUT, f"{_short(exc)} (raise it with --timeout)"
     if isinstance(exc, sdk.VergeConnectionError | sdk.NotConnectedError):
         if _is_tls_failure(exc):
-            return ExitCode.CONNECTION, f"TLS certificate verification failed: {exc}. {TLS_HINT}"
+            message = f"TLS certificate verification failed: {_short(exc)}. {TLS_HINT}"
+            return ExitCode.CONNECTION, message
         inner = _classify_requests(exc) if _from(exc, ("requests", "urllib3")) else None
         if inner is not None and inner[0] in (ExitCode.TIMEOUT, ExitCode.ERROR):
             return inner
-        return ExitCode.CONNECTION, str(exc)
+        return ExitCode.CONNECTION, _short(exc)
     if isinstance(exc, sdk.APIError):
         status = f"HTTP {exc.status_code}: " if exc.status_code else ""
         return ExitCode.ERROR, f"the server failed: {status}{exc}"

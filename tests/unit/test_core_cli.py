@@ -412,3 +412,18 @@ def test_sandbox_errors_are_reported_plainly(invoke: Invoke, mock_client: MagicM
     mock_client.tasks.list.side_effect = SandboxStateError("state file /x is corrupt")
     out = invoke("task", "list")
     assert (out.exit_code, out.stderr) == (3, "Error: state file /x is corrupt\n")
+
+
+def test_connection_errors_leave_out_the_request_url(
+    invoke: Invoke, mock_client: MagicMock
+) -> None:
+    from pyvergeos.exceptions import VergeConnectionError
+
+    mock_client.tasks.list.side_effect = VergeConnectionError(
+        "Failed to connect to h: HTTPSConnectionPool(host='h', port=443): Max retries exceeded "
+        "with url: /api/v4/tasks?fields=%24key%2Cname (Caused by X)"
+    )
+    out = invoke("task", "list")
+    assert out.exit_code == 10
+    assert "fields=" not in out.stderr
+    assert "Max retries exceeded (Caused by X)" in out.stderr
