@@ -56,6 +56,48 @@ TASK_DATA: dict[str, Any] = {
 }
 
 
+#: The plan's mock_task_schedule as a row of the SDK's default projection.
+SCHEDULE_DATA: dict[str, Any] = {
+    "$key": 200,
+    "name": "nightly-window",
+    "description": "Nightly maintenance window",
+    "enabled": True,
+    "task": None,
+    "task_display": "",
+    "repeat_every": "day",
+    "repeat_iteration": 1,
+    "start_date": "2026-01-01",
+    "start_date_epoch": 1767225600,
+    "end_date": "",
+    "start_time_of_day": 7200,
+    "end_time_of_day": 14400,
+    "all_day": False,
+    "day_of_month": "start_date",
+    "monday": True,
+    "tuesday": True,
+    "wednesday": True,
+    "thursday": True,
+    "friday": True,
+    "saturday": False,
+    "sunday": False,
+    "system_created": False,
+    "creator": "users/1",
+    "creator_display": "admin",
+}
+
+#: The plan's mock_task_trigger, with the SDK's projected column names.
+TRIGGER_DATA: dict[str, Any] = {
+    "$key": 300,
+    "task": 100,
+    "task_display": "nightly-backup",
+    "schedule": 200,
+    "schedule_display": "nightly-window",
+    "trigger": 0,
+    "sch_enabled": True,
+    "sch_repeat_every": "day",
+}
+
+
 def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Outcome:
     """``vrgtask ARGS`` in this process: the real CLI, the real SDK, no mocks.
 

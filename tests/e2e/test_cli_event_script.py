@@ -22,8 +22,6 @@ from click.testing import CliRunner
 from support import Outcome, run_cli
 
 from vrgtask.cli import cli
-from vrgtask.commands.event import event
-from vrgtask.commands.script import script
 from vrgtask.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.e2e
@@ -44,13 +42,6 @@ ENTRY_POINTS = """\
 event = vrgtask.commands.event:event
 script = vrgtask.commands.script:script
 """
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs: the groups as their entry points will register them."""
-    monkeypatch.setitem(cli.commands, "event", event)
-    monkeypatch.setitem(cli.commands, "script", script)
 
 
 @pytest.fixture(scope="session")

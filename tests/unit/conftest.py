@@ -15,7 +15,7 @@ from unittest.mock import MagicMock
 import pytest
 from click.testing import CliRunner
 from pytest_mock import MockerFixture
-from support import TASK_DATA, Invoke, Outcome, sdk_object
+from support import SCHEDULE_DATA, TASK_DATA, TRIGGER_DATA, Invoke, Outcome, sdk_object
 
 from vrgtask.cli import cli
 
@@ -55,3 +55,37 @@ def make_task() -> Callable[..., Any]:
 def mock_task(make_task: Callable[..., Any]) -> Any:
     """The plan's ``mock_task``: key 100, 'nightly-backup', idle, enabled."""
     return make_task()
+
+
+@pytest.fixture
+def make_schedule() -> Callable[..., Any]:
+    """``make_schedule(**changes)``: a pyvergeos TaskSchedule like the plan's."""
+    from pyvergeos.resources.task_schedules import TaskSchedule
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(TaskSchedule, {**SCHEDULE_DATA, **changes})
+
+    return build
+
+
+@pytest.fixture
+def mock_task_schedule(make_schedule: Callable[..., Any]) -> Any:
+    """The plan's mock_task_schedule: key 200, 'nightly-window', daily 02:00-04:00, Mon-Fri."""
+    return make_schedule()
+
+
+@pytest.fixture
+def make_trigger() -> Callable[..., Any]:
+    """``make_trigger(**changes)``: a pyvergeos TaskScheduleTrigger like the plan's."""
+    from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(TaskScheduleTrigger, {**TRIGGER_DATA, **changes})
+
+    return build
+
+
+@pytest.fixture
+def mock_task_trigger(make_trigger: Callable[..., Any]) -> Any:
+    """The plan's mock_task_trigger: key 300, task 100 -> schedule 200."""
+    return make_trigger()

@@ -19,8 +19,7 @@ from pytest_mock import MockerFixture
 from support import TASK_DATA, Invoke, sdk_object
 
 import vrgtask.context
-from vrgtask.cli import cli
-from vrgtask.commands.event import event, parse_owner_ref
+from vrgtask.commands.event import parse_owner_ref
 from vrgtask.commands.task import task_fields
 
 #: A row of task_events as the SDK's default projection returns it.
@@ -55,12 +54,6 @@ EVENT_ROW: dict[str, Any] = {
 
 BAD_KEYS = ["-5", "abc", "0", "1.5", " "]
 BAD_JSON = ["{", "[1, 2]", "null", '"text"', "{'single': 1}"]
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The group as its entry point will register it."""
-    monkeypatch.setitem(cli.commands, "event", event)
 
 
 @pytest.fixture

@@ -17,47 +17,16 @@ from typing import Any, cast
 from unittest.mock import MagicMock
 
 import pytest
-from support import Invoke, sdk_object
+from support import Invoke
 
 import vrgtask.context
-from vrgtask.cli import cli
 from vrgtask.commands.schedule import (
     format_days,
     run_entry_epoch,
-    schedule,
     seconds_to_time,
 )
-from vrgtask.commands.trigger import trigger
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-SCHEDULE_DATA: dict[str, Any] = {
-    "$key": 200,
-    "name": "nightly-window",
-    "description": "Nightly maintenance window",
-    "enabled": True,
-    "task": None,
-    "task_display": "",
-    "repeat_every": "day",
-    "repeat_iteration": 1,
-    "start_date": "2026-01-01",
-    "start_date_epoch": 1767225600,
-    "end_date": "",
-    "start_time_of_day": 7200,
-    "end_time_of_day": 14400,
-    "all_day": False,
-    "day_of_month": "start_date",
-    "monday": True,
-    "tuesday": True,
-    "wednesday": True,
-    "thursday": True,
-    "friday": True,
-    "saturday": False,
-    "sunday": False,
-    "system_created": False,
-    "creator": "users/1",
-    "creator_display": "admin",
-}
 
 #: The row the plan's ``_schedule_to_dict`` gives for SCHEDULE_DATA.
 SCHEDULE_ROW: dict[str, Any] = {
@@ -78,53 +47,9 @@ SCHEDULE_ROW: dict[str, Any] = {
     "active_days": "Monday, Tuesday, Wednesday, Thursday, Friday",
 }
 
-TRIGGER_DATA: dict[str, Any] = {
-    "$key": 300,
-    "task": 100,
-    "task_display": "nightly-backup",
-    "schedule": 200,
-    "schedule_display": "nightly-window",
-    "trigger": 0,
-    "sch_enabled": True,
-    "sch_repeat_every": "day",
-}
-
 # 2026-11-27 is a Friday.
 FRI_0200_UTC = int(datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc).timestamp())
 SAT_0200_UTC = FRI_0200_UTC + 86400
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands as their entry points will register them."""
-    monkeypatch.setitem(cli.commands, "schedule", schedule)
-    monkeypatch.setitem(cli.commands, "trigger", trigger)
-
-
-@pytest.fixture
-def make_schedule() -> Callable[..., Any]:
-    from pyvergeos.resources.task_schedules import TaskSchedule
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskSchedule, {**SCHEDULE_DATA, **changes})
-
-    return build
-
-
-@pytest.fixture
-def mock_task_schedule(make_schedule: Callable[..., Any]) -> Any:
-    """The plan's mock_task_schedule: key 200, 'nightly-window', daily 02:00-04:00, Mon-Fri."""
-    return make_schedule()
-
-
-@pytest.fixture
-def make_trigger() -> Callable[..., Any]:
-    from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskScheduleTrigger, {**TRIGGER_DATA, **changes})
-
-    return build
 
 
 @pytest.fixture

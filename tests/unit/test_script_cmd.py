@@ -19,7 +19,7 @@ from support import Invoke, sdk_object
 
 import vrgtask.context
 from vrgtask.cli import cli
-from vrgtask.commands.script import code_size, script
+from vrgtask.commands.script import code_size
 
 #: CRLF and LF lines, a tab, non-ASCII, and a last line without a newline.
 MIXED_CODE = "# cleanup\r\nlog('héllo')\n\tif x {\r\n\t\tlog('→ done')\n}\nlast line"
@@ -46,12 +46,6 @@ SCRIPT_ROW: dict[str, Any] = {
 
 KEY_NAME = ["$key", "name"]
 BAD_JSON = ["{", "[1, 2]", "null", "3", "{'single': 1}"]
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The group as its entry point will register it."""
-    monkeypatch.setitem(cli.commands, "script", script)
 
 
 @pytest.fixture

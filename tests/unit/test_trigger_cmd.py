@@ -12,33 +12,10 @@ from typing import Any, cast
 from unittest.mock import MagicMock
 
 import pytest
-from support import TASK_DATA, Invoke, sdk_object
+from support import TASK_DATA, TRIGGER_DATA, Invoke
 
 import vrgtask.context
-from vrgtask.cli import cli
-from vrgtask.commands.schedule import schedule
 from vrgtask.commands.task import task_fields
-from vrgtask.commands.trigger import trigger
-
-#: Like the plan's mock_task_schedule (only what trigger commands read).
-SCHEDULE_DATA: dict[str, Any] = {
-    "$key": 200,
-    "name": "nightly-window",
-    "enabled": True,
-    "repeat_every": "day",
-}
-
-#: Like the plan's mock_task_trigger, with the SDK's projected column names.
-TRIGGER_DATA: dict[str, Any] = {
-    "$key": 300,
-    "task": 100,
-    "task_display": "nightly-backup",
-    "schedule": 200,
-    "schedule_display": "nightly-window",
-    "trigger": 0,
-    "sch_enabled": True,
-    "sch_repeat_every": "day",
-}
 
 #: The row the plan's ``_trigger_to_dict`` gives for TRIGGER_DATA.
 TRIGGER_ROW: dict[str, Any] = {
@@ -50,36 +27,6 @@ TRIGGER_ROW: dict[str, Any] = {
     "schedule_enabled": True,
     "schedule_repeat": "day",
 }
-
-
-@pytest.fixture(autouse=True)
-def _registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The commands as their entry points will register them."""
-    monkeypatch.setitem(cli.commands, "schedule", schedule)
-    monkeypatch.setitem(cli.commands, "trigger", trigger)
-
-
-@pytest.fixture
-def make_trigger() -> Callable[..., Any]:
-    from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskScheduleTrigger, {**TRIGGER_DATA, **changes})
-
-    return build
-
-
-@pytest.fixture
-def mock_task_trigger(make_trigger: Callable[..., Any]) -> Any:
-    """The plan's mock_task_trigger: key 300, task 100 -> schedule 200."""
-    return make_trigger()
-
-
-@pytest.fixture
-def mock_task_schedule() -> Any:
-    from pyvergeos.resources.task_schedules import TaskSchedule
-
-    return sdk_object(TaskSchedule, dict(SCHEDULE_DATA))
 
 
 @pytest.fixture
