@@ -323,15 +323,24 @@ def build_plan(client: Any, doc: Document, state: SystemState, *, prune: bool) -
         raise DocumentError(doc.path, problems)
 
     if prune:
+        # What the document uses is kept even when it does not declare it:
+        # a schedule its triggers name, a script a task's owner names.
+        used_schedules = schedule_names | {n for t in doc.tasks for n, _line in t.triggers}
+        used_scripts = {s.name for s in doc.scripts} | {
+            t.owner.name for t in doc.tasks if t.owner.table == "task_scripts" and t.owner.name
+        }
+        used_script_keys = {
+            t.owner.key for t in doc.tasks if t.owner.table == "task_scripts" and t.owner.key
+        }
         wanted_tasks = {t.name for t in doc.tasks}
         for row in state.tasks:
             if row.get("name") not in wanted_tasks and not row.get("system_created"):
                 deletes.append(_delete_op("task", "tasks", row))
         for row in state.scripts:
-            if row.get("name") not in {s.name for s in doc.scripts}:
+            if row.get("name") not in used_scripts and str(row["$key"]) not in used_script_keys:
                 deletes.append(_delete_op("script", "task_scripts", row))
         for row in state.schedules:
-            if row.get("name") not in schedule_names and not row.get("system_created"):
+            if row.get("name") not in used_schedules and not row.get("system_created"):
                 deletes.append(_delete_op("schedule", "task_schedules", row))
     sub_deletes = [op for op in later if op.verb == DELETE]
     later = [op for op in later if op.verb != DELETE]
