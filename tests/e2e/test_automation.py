@@ -259,3 +259,31 @@ def test_export_only_named_tasks_and_schema(sandbox_env: SandboxServer, tmp_path
     assert schema.exit_code == 0
     assert json.loads(schema.stdout)["properties"]["version"] == {"const": 1}
     assert sandbox_env.log.entries() == []
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_walkthrough_runs_as_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The automation walkthrough (a ```shell block) against the in-process sandbox."""
+    import re
+    import shlex
+
+    monkeypatch.setenv("VRGTASK_SANDBOX_STATE", str(tmp_path / "sandbox.json"))
+    monkeypatch.chdir(tmp_path)
+    section = README.read_text().split("## Automation as code", 1)[1]
+    block = re.findall(r"```shell\n(.*?)```", section, re.S)[0]
+    lines = [re.split(r"\s{2,}#", raw)[0].strip() for raw in block.splitlines()]
+    comments = [raw.partition("#")[2] for raw in block.splitlines()]
+    assert len(lines) >= 8
+    for line, comment in zip(lines, comments, strict=True):
+        command, _, target = line.partition(" > ")
+        out = run_cli(*shlex.split(command)[1:])
+        expected = 1 if "exit 1" in comment else 0
+        assert out.exit_code == expected, (line, out.stderr)
+        if target:
+            (tmp_path / target.strip()).write_text(out.stdout, encoding="utf-8")
+        if "No changes." in comment:
+            assert "No changes." in out.stdout
