@@ -60,11 +60,15 @@ def test_sandbox_sample_applies_cleanly(sandbox_env: SandboxServer) -> None:
     assert wake["owner"] == "vms/3"  # vms/build-runner, resolved by name
 
 
-def test_round_trip_export_apply_to_empty_export(sandbox_env: SandboxServer, tmp_path: Path) -> None:
+def test_round_trip_export_apply_to_empty_export(
+    sandbox_env: SandboxServer, tmp_path: Path
+) -> None:
     assert apply_ok(tmp_path, SAMPLE_DOCUMENT)
     first = run_cli("export")
     assert first.exit_code == 0, first.stderr
-    assert "owner: vms/web-01" in first.stdout and "owner: task_scripts/cleanup-logs" in first.stdout
+    assert (
+        "owner: vms/web-01" in first.stdout and "owner: task_scripts/cleanup-logs" in first.stdout
+    )
     empty_engine(sandbox_env)
     assert not names(sandbox_env, "task_scripts")
     doc = tmp_path / "exported.yaml"
@@ -203,7 +207,9 @@ def test_owner_names_on_create_and_in_documents(sandbox_env: SandboxServer, tmp_
         state["next_key"]["vms"] = 5
     sandbox_env.emulator.store.mark_changed()
     sandbox_env.log.clear()
-    ambiguous = run_cli("task", "create", "--name", "x", "--owner", "vms/db-01", "--action", "poweron")
+    ambiguous = run_cli(
+        "task", "create", "--name", "x", "--owner", "vms/db-01", "--action", "poweron"
+    )
     assert ambiguous.exit_code == 7, ambiguous.stderr
     assert "keys 2, 4" in ambiguous.stderr
     doc = tmp_path / "d.yaml"
@@ -264,9 +270,7 @@ def test_export_only_named_tasks_and_schema(sandbox_env: SandboxServer, tmp_path
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_readme_walkthrough_runs_as_shown(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_readme_walkthrough_runs_as_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The automation walkthrough (a ```shell block) against the in-process sandbox."""
     import re
     import shlex

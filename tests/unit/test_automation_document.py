@@ -228,9 +228,7 @@ def test_plan_against_an_empty_system_creates_in_dependency_order() -> None:
 
 
 def test_plan_owner_names_cost_one_lookup_each() -> None:
-    tasks = "\n".join(
-        f"  - {{name: t{i}, owner: vms/web-01, action: poweron}}" for i in range(50)
-    )
+    tasks = "\n".join(f"  - {{name: t{i}, owner: vms/web-01, action: poweron}}" for i in range(50))
     doc = parse_document(f"version: 1\ntasks:\n{tasks}\n", "d.yaml")
     client = _client_with_vm()
     build_plan(client, doc, _state(), prune=False)

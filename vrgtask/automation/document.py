@@ -176,7 +176,7 @@ def _node_value(loader: Any, node: Any, problems: _Problems) -> _Y:
     if isinstance(node, yaml.SequenceNode):
         return _Y([_node_value(loader, item, problems) for item in node.value], line)
     # Scalars: YAML 1.1 reads 12:30 as 750 (base 60): keep times as written.
-    if node.style is None and ":" in node.value and node.tag.endswith((":int", ":float")):
+    if not node.style and ":" in node.value and node.tag.endswith((":int", ":float")):
         return _Y(node.value, line)
     try:
         return _Y(loader.construct_object(node, deep=True), line)
@@ -187,7 +187,8 @@ def _node_value(loader: Any, node: Any, problems: _Problems) -> _Y:
 def _parse_yaml(text: str, problems: _Problems) -> _Y | None:
     import yaml
 
-    loader = yaml.SafeLoader(text)
+    # The C loader (libyaml) when PyYAML has it: the same nodes and marks, faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -219,12 +219,10 @@ def _task_body(fields: dict[str, Any]) -> dict[str, Any]:
 # -- planning ---------------------------------------------------------------
 
 
-def _by_name(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [row for row in rows if row.get("name") == name]
-
-
-def _one(rows: list[dict[str, Any]], name: str, noun: str, where: str) -> dict[str, Any] | None:
-    found = _by_name(rows, name)
+def _one(
+    state: SystemState, rows: list[dict[str, Any]], name: str, noun: str, where: str
+) -> dict[str, Any] | None:
+    found = state.named(rows, name)
     if len(found) > 1:
         keys = ", ".join(str(r.get("$key")) for r in found)
         raise ConflictError(
@@ -253,7 +251,7 @@ class _Owners:
         assert owner.name is not None
         where = f"{self.doc.path}:{line}"
         if owner.table == "task_scripts":
-            found = _one(self.state.scripts, owner.name, "script", where)
+            found = _one(self.state, self.state.scripts, owner.name, "script", where)
             if found is not None:
                 return f"task_scripts/{found['$key']}"
             if owner.name in self.new_scripts:
@@ -295,21 +293,21 @@ def build_plan(client: Any, doc: Document, state: SystemState, *, prune: bool) -
 
     for sched in doc.schedules:
         where = f"{doc.path}:{sched.line}"
-        row = _one(state.schedules, sched.name, "schedule", where)
+        row = _one(state, state.schedules, sched.name, "schedule", where)
         ops.extend(_plan_schedule(sched.name, sched.fields, row))
     for script in doc.scripts:
         where = f"{doc.path}:{script.line}"
-        row = _one(state.scripts, script.name, "script", where)
+        row = _one(state, state.scripts, script.name, "script", where)
         ops.extend(_plan_script(script.name, script.fields, row))
 
     for task in doc.tasks:
         where = f"{doc.path}:{task.line}"
-        row = _one(state.tasks, task.name, "task", where)
+        row = _one(state, state.tasks, task.name, "task", where)
         owner = owners.ref(task.owner, task.owner_line)
         ops.extend(_plan_task(task, owner, row))
         for sched_name, line in task.triggers:
             if sched_name not in schedule_names:
-                found = _one(state.schedules, sched_name, "schedule", f"{doc.path}:{line}")
+                found = _one(state, state.schedules, sched_name, "schedule", f"{doc.path}:{line}")
                 if found is None:
                     problems.append(
                         f"{doc.path}:{line}: task {task.name!r}: trigger names schedule "
@@ -455,7 +453,7 @@ def _plan_triggers(task: TaskSpec, row: dict[str, Any] | None, state: SystemStat
     ops: list[Op] = []
     wanted: set[str] = set()
     for sched_name, _line in task.triggers:
-        found = _by_name(state.schedules, sched_name)
+        found = state.named(state.schedules, sched_name)
         sched_key = str(found[0]["$key"]) if len(found) == 1 else None
         if sched_key is not None:
             wanted.add(sched_key)

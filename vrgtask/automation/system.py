@@ -108,11 +108,31 @@ class SystemState:
     events: list[dict[str, Any]]
     scripts: list[dict[str, Any]]
 
+    def __post_init__(self) -> None:
+        self._by_task: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        self._by_name: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+    def _index(self, rows: list[dict[str, Any]], column: str, value: str) -> list[dict[str, Any]]:
+        """Rows whose ``column`` is ``value``, from an index built on first use."""
+        cache = self._by_task if column == "task" else self._by_name
+        index = cache.get(str(id(rows)))
+        if index is None:
+            index = {}
+            for row in rows:
+                found = _key(row.get(column)) if column == "task" else str(row.get(column))
+                index.setdefault(found or "", []).append(row)
+            cache[str(id(rows))] = index
+        return index.get(value, [])
+
     def triggers_of(self, task_key: str) -> list[dict[str, Any]]:
-        return [t for t in self.triggers if _key(t.get("task")) == task_key]
+        return self._index(self.triggers, "task", task_key)
 
     def events_of(self, task_key: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if _key(e.get("task")) == task_key]
+        return self._index(self.events, "task", task_key)
+
+    def named(self, rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+        """The rows of one kind (``self.tasks`` ...) with this name."""
+        return self._index(rows, "name", name)
 
 
 def read_system(client: Any) -> SystemState:
