@@ -51,7 +51,8 @@ def sample(tmp_path: Path) -> Path:
 
 def test_sandbox_sample_applies_cleanly(sandbox_env: SandboxServer) -> None:
     printed = run_cli("sandbox", "sample")
-    assert printed.exit_code == 0 and printed.stdout == SAMPLE_DOCUMENT
+    assert printed.exit_code == 0
+    assert printed.stdout == SAMPLE_DOCUMENT
     result = run_cli("apply", "-f", "-", "--yes", input=printed.stdout)
     assert result.exit_code == 0, result.stderr
     assert "Applied 7 changes" in result.stdout
@@ -66,9 +67,8 @@ def test_round_trip_export_apply_to_empty_export(
     assert apply_ok(tmp_path, SAMPLE_DOCUMENT)
     first = run_cli("export")
     assert first.exit_code == 0, first.stderr
-    assert (
-        "owner: vms/web-01" in first.stdout and "owner: task_scripts/cleanup-logs" in first.stdout
-    )
+    assert "owner: vms/web-01" in first.stdout
+    assert "owner: task_scripts/cleanup-logs" in first.stdout
     empty_engine(sandbox_env)
     assert not names(sandbox_env, "task_scripts")
     doc = tmp_path / "exported.yaml"
@@ -88,7 +88,8 @@ def apply_ok(tmp_path: Path, text: str) -> bool:
 
 def test_json_export_round_trips_too(sandbox_env: SandboxServer, tmp_path: Path) -> None:
     first = run_cli("export", "-o", "json")
-    assert first.exit_code == 0 and first.stdout.startswith("{")
+    assert first.exit_code == 0
+    assert first.stdout.startswith("{")
     empty_engine(sandbox_env)
     result = run_cli("apply", "-f", "-", "--yes", input=first.stdout)
     assert result.exit_code == 0, result.stderr
@@ -109,12 +110,14 @@ def test_second_apply_sends_no_write(sandbox_env: SandboxServer, sample: Path) -
 def test_drift_is_detected_with_exit_code(sandbox_env: SandboxServer, sample: Path) -> None:
     assert apply(sample, "--yes").exit_code == 0
     clean = run_cli("diff", "-f", str(sample), "--exit-code")
-    assert clean.exit_code == 0 and "No changes." in clean.stdout
+    assert clean.exit_code == 0
+    assert "No changes." in clean.stdout
     changed = run_cli("task", "update", "wake-build-runner", "--description", "changed by hand")
     assert changed.exit_code == 0, changed.stderr
     drift = run_cli("diff", "-f", str(sample), "--exit-code")
     assert drift.exit_code == 1, drift.stderr
-    assert "changed by hand" in drift.stdout and "description" in drift.stdout
+    assert "changed by hand" in drift.stdout
+    assert "description" in drift.stdout
     assert run_cli("diff", "-f", str(sample)).exit_code == 0  # without --exit-code
     assert apply(sample, "--yes").exit_code == 0
     assert run_cli("diff", "-f", str(sample), "--exit-code").exit_code == 0
@@ -143,8 +146,10 @@ def test_prune_only_with_prune_never_system_and_never_unconfirmed(
     assert seeded <= names(sandbox_env, "tasks")  # no --prune: nothing deleted
 
     plan = run_cli("diff", "-f", str(sample), "--prune")
-    assert plan.exit_code == 0 and "delete" in plan.stdout
-    assert "tenant-poweroff" not in plan.stdout and "hourly" not in plan.stdout
+    assert plan.exit_code == 0
+    assert "delete" in plan.stdout
+    assert "tenant-poweroff" not in plan.stdout
+    assert "hourly" not in plan.stdout
 
     sandbox_env.log.clear()
     refused = apply(sample, "--prune")  # no terminal, no --yes
@@ -189,7 +194,8 @@ def test_a_write_accepted_but_not_applied_stops_the_apply(
     sandbox_env.faults.add({"method": "PUT", "path": "^/api/v4/tasks/", "status": 200, "body": {}})
     result = apply(sample, "--yes")
     assert result.exit_code == 1, result.stderr
-    assert "field 'description'" in result.stderr and "did not apply it" in result.stderr
+    assert "field 'description'" in result.stderr
+    assert "did not apply it" in result.stderr
 
 
 def test_owner_names_on_create_and_in_documents(sandbox_env: SandboxServer, tmp_path: Path) -> None:
@@ -215,7 +221,8 @@ def test_owner_names_on_create_and_in_documents(sandbox_env: SandboxServer, tmp_
     doc = tmp_path / "d.yaml"
     doc.write_text("version: 1\ntasks:\n  - {name: t, owner: vms/db-01, action: poweron}\n")
     refused = apply(doc, "--yes")
-    assert refused.exit_code == 7 and f"{doc}:3:" in refused.stderr
+    assert refused.exit_code == 7
+    assert f"{doc}:3:" in refused.stderr
     assert writes(sandbox_env) == []
     # Export writes the key form for the now ambiguous name.
     assert "owner: vms/2" in run_cli("export", "--task", "by-name").stdout
@@ -245,7 +252,8 @@ def test_unknown_schedule_refused_with_line_before_any_write(
     )
     result = apply(doc, "--yes")
     assert result.exit_code == 2
-    assert f"{doc}:6: " in result.stderr and "no-such-schedule" in result.stderr
+    assert f"{doc}:6: " in result.stderr
+    assert "no-such-schedule" in result.stderr
     assert writes(sandbox_env) == []
 
 
@@ -256,8 +264,10 @@ def test_export_only_named_tasks_and_schema(sandbox_env: SandboxServer, tmp_path
     result = run_cli("export", "--task", "power-on-dev", "-f", str(out))
     assert result.exit_code == 0, result.stderr
     text = out.read_text()
-    assert "power-on-dev" in text and "nightly-snapshot" not in text
-    assert "weekday-mornings" in text and "name: hourly" not in text
+    assert "power-on-dev" in text
+    assert "nightly-snapshot" not in text
+    assert "weekday-mornings" in text
+    assert "name: hourly" not in text
     missing = run_cli("export", "--task", "no-such-task")
     assert missing.exit_code == 6
     sandbox_env.log.clear()

@@ -264,8 +264,13 @@ def test_plan_prune_spares_system_created_objects() -> None:
 
 
 def test_same_treats_empty_values_and_string_numbers_alike() -> None:
-    assert same({}, None) and same("", None) and same(5, "5") and same(True, True)
-    assert not same(True, False) and not same("a", "b") and not same({"a": 1}, {"a": 2})
+    assert same({}, None)
+    assert same("", None)
+    assert same(5, "5")
+    assert same(True, True)
+    assert not same(True, False)
+    assert not same("a", "b")
+    assert not same({"a": 1}, {"a": 2})
 
 
 def test_read_back_names_a_field_the_server_dropped() -> None:
