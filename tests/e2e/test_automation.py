@@ -159,9 +159,14 @@ def test_prune_only_with_prune_never_system_and_never_unconfirmed(
 
     pruned = apply(sample, "--prune", "--yes")
     assert pruned.exit_code == 0, pruned.stderr
-    assert names(sandbox_env, "tasks") == {"wake-build-runner", "nightly-hello", "tenant-poweroff"}
+    system_tasks = {str(r["name"]) for r in rows(sandbox_env, "tasks") if r.get("system_created")}
+    system_schedules = {
+        str(r["name"]) for r in rows(sandbox_env, "task_schedules") if r.get("system_created")
+    }
+    assert {"tenant-poweroff", "hourly"} <= system_tasks | system_schedules
+    assert names(sandbox_env, "tasks") == {"wake-build-runner", "nightly-hello"} | system_tasks
     # nightly stays: the document uses it (a trigger names it) without declaring it.
-    assert names(sandbox_env, "task_schedules") == {"weekdays-0630", "nightly", "hourly"}
+    assert names(sandbox_env, "task_schedules") == {"weekdays-0630", "nightly"} | system_schedules
     assert names(sandbox_env, "task_scripts") == {"say-hello"}
 
 
