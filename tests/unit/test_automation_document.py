@@ -278,3 +278,56 @@ def test_read_back_names_a_field_the_server_dropped() -> None:
     client._request.side_effect = [None, {"$key": 3, "description": "old"}]
     with pytest.raises(WriteNotApplied, match="'description'"):
         Executor(client).update("tasks", "3", {"description": "new"}, "task 't'")
+
+
+def test_tab_indented_json_keeps_its_line_numbers() -> None:
+    text = (
+        '{\n\t"version": 1,\n\t"tasks": [\n'
+        '\t\t{"name": "t", "owner": "vms", "action": "x"}\n\t]\n}\n'
+    )
+    with pytest.raises(DocumentError) as caught:
+        parse_document(text, "d.json")
+    assert caught.value.problems[0].startswith("d.json:4: ")
+
+
+def test_create_is_read_back_and_a_missing_key_is_an_error() -> None:
+    client = MagicMock()
+    client._request.side_effect = [{"$key": "7"}, {"$key": 7, "name": "t", "enabled": True}]
+    key = Executor(client).create("tasks", {"name": "t", "enabled": True}, "task 't'")
+    assert key == "7"
+    assert client._request.call_args_list[1].args[:2] == ("GET", "tasks/7")
+    client._request.side_effect = [{}]
+    with pytest.raises(WriteNotApplied, match="did not return the key"):
+        Executor(client).create("tasks", {"name": "t"}, "task 't'")
+
+
+def test_plan_updates_field_by_field_and_events_by_identity() -> None:
+    text = (
+        "version: 1\ntasks:\n  - name: t\n    owner: vms/1\n    action: poweron\n"
+        "    description: new\n    events:\n      - {event: login, table: users, owner: users/3,"
+        " context: {a: 1}}\n"
+    )
+    state = _state(
+        tasks=[
+            {
+                "$key": "5",
+                "name": "t",
+                "owner": "vms/1",
+                "action": "poweron",
+                "description": "old",
+                "enabled": True,
+            }
+        ],
+        events=[
+            {"$key": "8", "task": 5, "event": "login", "table": "users", "owner": "users/3"},
+            {"$key": "9", "task": 5, "event": "logout", "table": "users", "owner": "users/3"},
+        ],
+    )
+    plan = build_plan(MagicMock(), parse_document(text, "d"), state, prune=False)
+    summary = [(op.verb, op.kind, [c.field for c in op.changes]) for op in plan.ops]
+    assert summary == [
+        ("update", "task", ["description"]),
+        ("update", "event", ["context"]),
+        ("delete", "event", []),
+    ]
+    assert plan.ops[0].changes[0].old == "old"

@@ -187,6 +187,10 @@ def _node_value(loader: Any, node: Any, problems: _Problems) -> _Y:
 def _parse_yaml(text: str, problems: _Problems) -> _Y | None:
     import yaml
 
+    if text.lstrip().startswith(("{", "[")):
+        # JSON: a tab may indent JSON but not YAML; inside JSON strings tabs
+        # are escaped (\t), so spaces change nothing else and keep the lines.
+        text = text.replace("\t", " ")
     # The C loader (libyaml) when PyYAML has it: the same nodes and marks, faster.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:

@@ -117,6 +117,11 @@ def same(sent: Any, found: Any) -> bool:
     return bool(sent == found)
 
 
+def _created(fields: dict[str, Any]) -> list[Change]:
+    """The fields of a new object worth showing (empty ones are left out)."""
+    return [Change(k, "", _show(k, v)) for k, v in fields.items() if not _empty(v)]
+
+
 def _diff(current: dict[str, Any], desired: dict[str, Any]) -> list[Change]:
     return [
         Change(name, _show(name, current.get(name)), _show(name, value))
@@ -364,7 +369,7 @@ def _plan_schedule(name: str, fields: dict[str, Any], row: dict[str, Any] | None
         def create(ex: Executor) -> None:
             ex.keys[("schedule", name)] = ex.create("task_schedules", body, f"schedule {name!r}")
 
-        changes = [Change(k, "", _show(k, v)) for k, v in fields.items()]
+        changes = _created(fields)
         return [Op(CREATE, "schedule", name, changes, create)]
     changes = _diff(schedule_fields(row), fields)
     if not changes:
@@ -387,7 +392,7 @@ def _plan_script(name: str, fields: dict[str, Any], row: dict[str, Any] | None) 
         def create(ex: Executor) -> None:
             ex.keys[("script", name)] = ex.create("task_scripts", body, f"script {name!r}")
 
-        changes = [Change(k, "", _show(k, v)) for k, v in fields.items()]
+        changes = _created(fields)
         return [Op(CREATE, "script", name, changes, create)]
     changes = _diff(script_fields(row), fields)
     if not changes:
@@ -413,7 +418,7 @@ def _plan_task(task: TaskSpec, owner: str, row: dict[str, Any] | None) -> list[O
             ex.keys[("task", name)] = ex.create("tasks", body, f"task {name!r}")
 
         changes = [Change("owner", "", str(task.owner))]
-        changes += [Change(k, "", _show(k, v)) for k, v in desired.items()]
+        changes += _created(desired)
         return [Op(CREATE, "task", name, changes, create)]
     key = str(row["$key"])
     changes = _diff(task_fields(row), desired)
@@ -487,6 +492,12 @@ def _plan_triggers(task: TaskSpec, row: dict[str, Any] | None, state: SystemStat
     return ops
 
 
+def _event_label(task: str, event: Any, table: Any, owner: Any) -> str:
+    """``wake: login on users/ops``; the event's table when it is not the owner's."""
+    text = f"{task}: {event} on {owner}"
+    return text if str(owner).startswith(f"{table}/") else f"{text} (table {table})"
+
+
 def _plan_events(
     task: TaskSpec, owner: str, row: dict[str, Any] | None, state: SystemState, owners: _Owners
 ) -> list[Op]:
@@ -495,8 +506,7 @@ def _plan_events(
     ops: list[Op] = []
     for spec in task.events:
         event_owner = owners.ref(spec.owner, spec.owner_line) if spec.owner else owner
-        shown = str(spec.owner) if spec.owner else str(task.owner)
-        label = f"{task.name}: {spec.event} on {spec.table} {shown}"
+        label = _event_label(task.name, spec.event, spec.table, spec.owner or task.owner)
         desired = {"filters": spec.filters, "context": spec.context}
         found = next(
             (
@@ -553,7 +563,7 @@ def _plan_events(
             continue
         event_key = str(event["$key"])
         shown = _shown_owner(str(event.get("owner")), event.get("owner_display"))
-        label = f"{task.name}: {event.get('event')} on {event.get('table')} {shown}"
+        label = _event_label(task.name, event.get("event"), event.get("table"), shown)
 
         def delete(ex: Executor, event_key: str = event_key, label: str = label) -> None:
             ex.delete("task_events", event_key, f"event {label!r}")

@@ -279,7 +279,6 @@ def export_document(
         chosen = picked
     _duplicates(chosen, "task")
     schedule_by_key = {s["$key"]: s for s in state.schedules}
-    script_by_key = {s["$key"]: s for s in state.scripts}
     schedules = [s for s in state.schedules if include_system or not s.get("system_created")]
     scripts = list(state.scripts)
     if tasks:
@@ -303,8 +302,7 @@ def export_document(
     doc["schedules"] = [_schedule_entry(s) for s in sorted(schedules, key=_by_name)]
     doc["scripts"] = [_script_entry(s) for s in sorted(scripts, key=_by_name)]
     doc["tasks"] = [
-        _task_entry(t, state, namer, schedule_by_key, script_by_key)
-        for t in sorted(chosen, key=_by_name)
+        _task_entry(t, state, namer, schedule_by_key) for t in sorted(chosen, key=_by_name)
     ]
     return doc
 
@@ -352,7 +350,6 @@ def _task_entry(
     state: SystemState,
     namer: OwnerNamer,
     schedules: dict[str, dict[str, Any]],
-    scripts: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     f = task_fields(row)
     entry: dict[str, Any] = {

@@ -174,8 +174,10 @@ def export(
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when none.")
 @output_options
 def diff(source: str, prune: bool, exit_code: bool) -> None:
-    """Show what apply would change: objects to create, update (field by
-    field, old -> new) and, with --prune, delete. Nothing is changed.
+    """Show what apply would change, and change nothing.
+
+    Lists the objects to create, to update (field by field, from -> to)
+    and, with --prune, to delete; "No changes." when the system matches.
     """
     app = get_app()
     plan = _plan(app, source, prune)

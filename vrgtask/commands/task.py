@@ -275,6 +275,7 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
     "create",
     epilog=examples(
         "vrgtask task create --name nightly --owner vms/12 --action snapshot",
+        "vrgtask task create --name wake --owner vms/web-01 --action poweron   (owner by name)",
         "vrgtask task create --name wake --owner 3 --table vms --action poweron --disabled",
         "vrgtask -o json task create --name once --owner vms/12 --action poweroff "
         "--delete-after-run",
