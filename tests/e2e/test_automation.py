@@ -306,3 +306,60 @@ def test_readme_walkthrough_runs_as_shown(tmp_path: Path, monkeypatch: pytest.Mo
             (tmp_path / target.strip()).write_text(out.stdout, encoding="utf-8")
         if "No changes." in comment:
             assert "No changes." in out.stdout
+
+
+def _requests(server: SandboxServer) -> list[str]:
+    return [f"{e['method']} {e['path'].removeprefix('/api/v4/')}" for e in server.log.entries()]
+
+
+@pytest.mark.parametrize("bulk", [10, 300])
+def test_planning_cost_does_not_grow_with_the_document(
+    sandbox_env: SandboxServer, tmp_path: Path, bulk: int
+) -> None:
+    sandbox_env.emulator.reset(extra_tasks=bulk)
+    doc = tmp_path / "all.yaml"
+    assert run_cli("export", "-f", str(doc)).exit_code == 0
+    assert doc.read_text().count("- name: bulk-task-") == bulk
+    sandbox_env.log.clear()
+    result = run_cli("diff", "-f", str(doc), "--exit-code")
+    assert result.exit_code == 0, result.stdout
+    lists = [
+        "GET system",
+        "GET tasks",
+        "GET task_schedules",
+        "GET task_schedule_triggers",
+        "GET task_events",
+        "GET task_scripts",
+    ]
+    made = _requests(sandbox_env)
+    assert made[:6] == lists
+    # One lookup per distinct owner name: vms web-01, db-01, build-runner;
+    # tenants acme; vnets dmz; users ops (system-created tasks are not exported).
+    lookups = sorted(made[6:])
+    assert lookups == sorted(["GET vms"] * 3 + ["GET tenants", "GET vnets", "GET users"]), made
+
+
+def test_each_applied_change_is_one_write_and_one_read_back(
+    sandbox_env: SandboxServer, sample: Path
+) -> None:
+    result = apply(sample, "--yes")
+    assert result.exit_code == 0, result.stderr
+    made = _requests(sandbox_env)
+    planning = made[:8]  # check, 5 lists, vms/build-runner, users/ops
+    assert planning[0] == "GET system"
+    writes_and_reads = made[8:]
+    assert len(writes_and_reads) == 2 * 7
+    for write, read in zip(writes_and_reads[::2], writes_and_reads[1::2], strict=True):
+        assert write.split()[0] in WRITES
+        assert read.startswith("GET ")
+
+
+def test_include_system_adds_system_created_objects(sandbox_env: SandboxServer) -> None:
+    with sandbox_env.emulator.store.transaction() as state:
+        state["tables"]["tasks"]["3"]["system_created"] = True  # tenant-poweroff
+    sandbox_env.emulator.store.mark_changed()
+    plain = run_cli("export")
+    assert plain.exit_code == 0
+    assert "tenant-poweroff" not in plain.stdout
+    everything = run_cli("export", "--include-system")
+    assert "name: tenant-poweroff" in everything.stdout
