@@ -331,3 +331,28 @@ def test_plan_updates_field_by_field_and_events_by_identity() -> None:
         ("delete", "event", []),
     ]
     assert plan.ops[0].changes[0].old == "old"
+
+
+def test_a_file_that_is_not_utf8_names_the_line(
+    invoke: Invoke, mock_client: MagicMock, tmp_path: Path
+) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("version: 1\ntasks:\n  - name: caf\xe9\n".encode("latin-1"))
+    result = invoke("--host", "verge.example", "--token", "t", "diff", "-f", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:3: not UTF-8 text" in result.stderr
+    assert mock_client.mock_calls == []
+
+
+def test_rows_decode_text_booleans_and_json_columns() -> None:
+    from vrgtask.automation.system import _rows
+
+    (row,) = _rows(
+        [{"$key": 5, "enabled": "false", "system_created": "0", "settings_args": '{"a": 1}'}]
+    )
+    assert row == {
+        "$key": "5",
+        "enabled": False,
+        "system_created": False,
+        "settings_args": {"a": 1},
+    }

@@ -608,15 +608,18 @@ def load_document(source: str) -> Document:
         path = "<stdin>"
     else:
         try:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(source, "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             raise VrgtaskError(
                 f"cannot read {source}: {exc.strerror or exc}", exit_code=ExitCode.USAGE
             ) from None
-        except UnicodeDecodeError:
-            raise VrgtaskError(f"{source} is not UTF-8 text", exit_code=ExitCode.USAGE) from None
         path = source
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise DocumentError(path, [f"{path}:{line}: not UTF-8 text"]) from None
     return parse_document(text, path)
 
 

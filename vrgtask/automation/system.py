@@ -74,7 +74,33 @@ ENDPOINTS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+BOOL_COLUMNS = frozenset({"enabled", "delete_after_run", "system_created", *DAY_NAMES})
+JSON_COLUMNS = frozenset({"settings_args", "task_settings", "table_event_filters", "context"})
+
+
+def _boolean(value: Any) -> Any:
+    """``"true"``/``"false"``/``1``/``0`` as booleans (some servers send text)."""
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column sent back as text is read as the object it encodes."""
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _rows(reply: Any) -> list[dict[str, Any]]:
+    """Rows as plain dicts: keys as text, booleans and JSON columns decoded."""
     if reply is None:
         return []
     if isinstance(reply, dict):
@@ -83,6 +109,10 @@ def _rows(reply: Any) -> list[dict[str, Any]]:
     for row in rows:
         if row.get("$key") is not None:
             row["$key"] = str(row["$key"])
+        for column in BOOL_COLUMNS.intersection(row):
+            row[column] = _boolean(row[column])
+        for column in JSON_COLUMNS.intersection(row):
+            row[column] = _json_value(row[column])
     return rows
 
 
