@@ -363,3 +363,11 @@ def test_include_system_adds_system_created_objects(sandbox_env: SandboxServer) 
     assert "tenant-poweroff" not in plain.stdout
     everything = run_cli("export", "--include-system")
     assert "name: tenant-poweroff" in everything.stdout
+
+
+def test_quiet_diff_prints_nothing_and_keeps_the_exit_code(
+    sandbox_env: SandboxServer, sample: Path
+) -> None:
+    result = run_cli("diff", "-f", str(sample), "--exit-code", "-q")
+    assert result.exit_code == 1
+    assert result.stdout == ""

@@ -73,6 +73,8 @@ def _summary(counts: dict[str, int]) -> str:
 
 
 def _show_plan(app: AppContext, plan: Any) -> None:
+    if app.quiet:  # -q: the exit code (diff --exit-code) says it all
+        return
     if not plan.ops:
         if app.is_json:
             app.render_list([], PLAN_COLUMNS)
@@ -121,7 +123,10 @@ def _show_plan(app: AppContext, plan: Any) -> None:
 def export(
     tasks: tuple[str, ...], path: str | None, fmt: str | None, include_system: bool, schema: bool
 ) -> None:
-    """Write the system's schedules, scripts and tasks as a document.
+    """Write what the system has as a document (YAML or JSON).
+
+    The schedules, scripts and tasks (with their triggers and event
+    triggers) of the system.
 
     The document names objects by name, never by key; owners are written
     table/name when that name is unique in its table, table/key otherwise.
