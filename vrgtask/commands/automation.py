@@ -242,8 +242,9 @@ def apply(source: str, prune: bool, dry_run: bool, yes: bool) -> None:
             app.render_list(rows, RESULT_COLUMNS)
         else:
             counts = plan.counts()
+            noun = "change" if len(plan.ops) == 1 else "changes"
             app.done(
-                f"Applied {len(plan.ops)} changes: {counts['create']} created, "
+                f"Applied {len(plan.ops)} {noun}: {counts['create']} created, "
                 f"{counts['update']} updated, {counts['delete']} deleted."
             )
         return
