@@ -348,3 +348,18 @@ def serve(
 
 def _interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+@sandbox.command(
+    "sample",
+    epilog=examples(
+        "vrgtask sandbox sample > automation.yaml",
+        "vrgtask --sandbox diff -f automation.yaml",
+        "vrgtask --sandbox apply -f automation.yaml",
+    ),
+)
+def sample() -> None:
+    """Print a sample automation document that applies to the seeded sandbox."""
+    from vrgtask.automation.sample import SAMPLE_DOCUMENT
+
+    get_app().verbatim(SAMPLE_DOCUMENT)

@@ -275,6 +275,7 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
     "create",
     epilog=examples(
         "vrgtask task create --name nightly --owner vms/12 --action snapshot",
+        "vrgtask task create --name wake --owner vms/web-01 --action poweron   (owner by name)",
         "vrgtask task create --name wake --owner 3 --table vms --action poweron --disabled",
         "vrgtask -o json task create --name once --owner vms/12 --action poweroff "
         "--delete-after-run",
@@ -284,8 +285,8 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
 @click.option(
     "--owner",
     required=True,
-    metavar="KEY|TABLE/KEY",
-    help="Owner object: its key (with --table) or a reference like vms/12.",
+    metavar="KEY|TABLE/KEY|TABLE/NAME",
+    help="Owner object: its key (with --table) or a reference like vms/12 or vms/web-01.",
 )
 @click.option("--action", required=True, callback=nonempty, help="Action, e.g. poweron, snapshot.")
 @click.option("--table", callback=nonempty, help="Owner table (vms, tenants, users, vnets, ...).")
@@ -307,6 +308,11 @@ def create_task(
     """Create a task."""
     owner_table, owner_key = _parse_owner(owner, table)
     app = get_app()
+    if isinstance(owner_key, str):  # vms/web-01: a name, looked up (vrgtask.owners)
+        from vrgtask.owners import STRING_KEY_TABLES, lookup_owner_key
+
+        if owner_table not in STRING_KEY_TABLES:
+            owner_key = lookup_owner_key(app.client, owner_table, owner_key)
     created = app.client.tasks.create(
         name=name,
         owner=owner_key,

@@ -1,0 +1,123 @@
+"""Owner references: ``table/key`` or ``table/name``.
+
+A task (or an event trigger) belongs to an owner object, written as its
+table and either its key (``vms/12``) or its name (``vms/web-01``). A part of
+digits only is a key; so is anything in a table whose keys are strings
+(``vm_recipes/nas-winbind``). A name is turned into a key with one filtered
+request: several objects with that name -> exit 7 (their keys listed), none
+-> exit 6.
+
+Importing this module is cheap (standard library and vrgtask.errors only).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from vrgtask.errors import ConflictError, NotFoundError
+
+__all__ = [
+    "STRING_KEY_TABLES",
+    "OwnerRef",
+    "OwnerSyntaxError",
+    "format_owner",
+    "lookup_owner_key",
+    "parse_owner",
+    "resolve_owner",
+]
+
+#: Tables whose ``$key`` is a string (the part after the slash is a key there).
+STRING_KEY_TABLES = frozenset({"vm_recipes"})
+
+_TABLE = re.compile(r"[a-z_][a-z0-9_]*")
+_DIGITS = re.compile(r"[0-9]+")
+
+OWNER_HELP = "write an owner as table/name (vms/web-01) or table/key (vms/12)"
+
+
+class OwnerSyntaxError(ValueError):
+    """Text that is neither ``table/key`` nor ``table/name``."""
+
+
+@dataclass(frozen=True)
+class OwnerRef:
+    """A parsed owner: its table and either its key or its name."""
+
+    table: str
+    key: str | None = None
+    name: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """``table/key`` (only for a reference that carries its key)."""
+        if self.key is None:
+            raise ValueError(f"owner {self} has no key yet")
+        return f"{self.table}/{self.key}"
+
+    def __str__(self) -> str:
+        return f"{self.table}/{self.key if self.key is not None else self.name}"
+
+
+def parse_owner(text: str) -> OwnerRef:
+    """``vms/12`` -> key 12; ``vms/web-01`` -> name web-01. Raises OwnerSyntaxError."""
+    if not isinstance(text, str):
+        raise OwnerSyntaxError(f"{text!r} is not text: {OWNER_HELP}")
+    table, sep, rest = text.strip().partition("/")
+    if not sep or not rest.strip() or not _TABLE.fullmatch(table):
+        raise OwnerSyntaxError(f"{text!r} is not an owner: {OWNER_HELP}")
+    if _DIGITS.fullmatch(rest):
+        if int(rest) < 1:
+            raise OwnerSyntaxError(f"{text!r}: keys start at 1")
+        return OwnerRef(table, key=str(int(rest)))
+    if table in STRING_KEY_TABLES:
+        return OwnerRef(table, key=rest)
+    return OwnerRef(table, name=rest)
+
+
+def _keys_text(rows: list[dict[str, Any]]) -> str:
+    keys = [str(row.get("$key")) for row in rows[:10]]
+    more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+    return ", ".join(keys) + more
+
+
+def lookup_owner_key(client: Any, table: str, name: str) -> str:
+    """The key of the one object of ``table`` named ``name`` (one request)."""
+    from pyvergeos.filters import quote_value
+
+    rows = client._request(
+        "GET", table, params={"filter": f"name eq {quote_value(name)}", "fields": "$key,name"}
+    )
+    if isinstance(rows, dict):
+        rows = [rows]
+    named = [row for row in rows or [] if isinstance(row, dict) and row.get("name") == name]
+    if len(named) > 1:
+        raise ConflictError(
+            f"{len(named)} objects in {table} are named {name!r} (keys {_keys_text(named)}); "
+            f"write the owner as {table}/KEY"
+        )
+    if not named:
+        raise NotFoundError(f"no object in {table} is named {name!r}")
+    return str(named[0].get("$key"))
+
+
+def resolve_owner(client: Any, owner: OwnerRef) -> OwnerRef:
+    """The same owner with its key (one request when it was given by name)."""
+    if owner.key is not None:
+        return owner
+    assert owner.name is not None
+    return OwnerRef(owner.table, key=lookup_owner_key(client, owner.table, owner.name))
+
+
+def format_owner(table: str, key: str, name: str | None, unique: bool) -> str:
+    """How an owner is written out: ``table/name`` when that is unambiguous."""
+    if (
+        name
+        and unique
+        and table not in STRING_KEY_TABLES
+        and not _DIGITS.fullmatch(name)
+        and name == name.strip()
+    ):
+        return f"{table}/{name}"
+    return f"{table}/{key}"
