@@ -9,6 +9,7 @@ import pytest
 _VARIABLES = (
     "VERGE_HOST",
     "VERGE_TOKEN",
+    "VERGE_API_KEY",
     "VERGE_USERNAME",
     "VERGE_PASSWORD",
     "VERGE_VERIFY_SSL",

@@ -230,6 +230,13 @@ def _with_command_plugins(group: click.Group) -> click.Group:
 )
 @click.option("--token", envvar="VERGE_TOKEN", show_envvar=True, metavar="TOKEN", help="API token.")
 @click.option(
+    "--api-key",
+    envvar="VERGE_API_KEY",
+    show_envvar=True,
+    metavar="KEY",
+    help="API key (sent as a bearer token, as vrg does).",
+)
+@click.option(
     "--username",
     "-u",
     envvar="VERGE_USERNAME",
@@ -294,6 +301,7 @@ def cli(
     host: str | None,
     sandbox: bool,
     token: str | None,
+    api_key: str | None,
     username: str | None,
     password: str | None,
     insecure: bool,
@@ -311,7 +319,16 @@ def cli(
         click.echo(f"Warning: {one_line(message)}", err=True)
 
     given_by = {}
-    for name in ("profile", "host", "token", "username", "password", "timeout", "output"):
+    for name in (
+        "profile",
+        "host",
+        "token",
+        "api_key",
+        "username",
+        "password",
+        "timeout",
+        "output",
+    ):
         source = ctx.get_parameter_source(name)
         given_by[name] = "env" if source is ParameterSource.ENVIRONMENT else "option"
     if password and ctx.get_parameter_source("password") is ParameterSource.COMMANDLINE:
@@ -325,6 +342,7 @@ def cli(
             "host": host,
             "sandbox": sandbox,
             "token": token,
+            "api_key": api_key,
             "username": username,
             "password": password,
             "insecure": insecure,
