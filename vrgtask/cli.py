@@ -188,6 +188,12 @@ class BrokenPlugin(click.Command):
         )
 
 
+def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+    from vrgtask.commands.completion import complete_profile
+
+    return complete_profile(ctx, param, incomplete)
+
+
 def _with_command_plugins(group: click.Group) -> click.Group:
     """Add every ``vrgtask.commands`` entry point (click-plugins' with_plugins)."""
     plugins = entry_points(COMMANDS_GROUP)
@@ -212,6 +218,7 @@ def _with_command_plugins(group: click.Group) -> click.Group:
     envvar="VERGE_PROFILE",
     show_envvar=True,
     metavar="NAME",
+    shell_complete=_complete_profile,
     help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG).",
 )
 @click.option(

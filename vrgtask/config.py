@@ -47,6 +47,8 @@ __all__ = [
     "load_profile",
     "normalize_host",
     "parse_bool",
+    "profile_names",
+    "read_config_file",
     "resolve",
 ]
 
@@ -196,6 +198,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     return dict(data)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The parsed config file; empty when it does not exist."""
+    if not path.exists():
+        return {}
+    return _read_toml(path)
+
+
+def profile_names(path: Path) -> list[str]:
+    """``default`` (when present) and the names of ``[profile.NAME]``; never raises."""
+    try:
+        data = read_config_file(path)
+    except (ConfigError, OSError, ValueError):
+        return []
+    names = ["default"] if isinstance(data.get("default"), dict) else []
+    profiles = data.get("profile")
+    if isinstance(profiles, dict):
+        names.extend(sorted(str(name) for name in profiles))
+    return names
 
 
 def _warn_if_exposed(path: Path, section: Mapping[str, Any], warn: Any) -> None:
