@@ -435,7 +435,7 @@ def set_setting(ctx: click.Context, section: str | None, key: str, value: str | 
     only (mode 0600) whenever it holds a secret.
     """
     app = get_app(ctx)
-    profile = section or _profile_in_effect(ctx)
+    profile = section if section is not None else _profile_in_effect(ctx)
     _check_profile_name(profile)
     if value is None:
         value = _read_value(key)
@@ -472,7 +472,7 @@ def set_setting(ctx: click.Context, section: str | None, key: str, value: str | 
 def unset_setting(ctx: click.Context, section: str | None, key: str) -> None:
     """Remove KEY from a profile of the config file (its default applies again)."""
     app = get_app(ctx)
-    profile = section or _profile_in_effect(ctx)
+    profile = section if section is not None else _profile_in_effect(ctx)
     _check_profile_name(profile)
     path = config_path(os.environ)
     target = _target(path)
