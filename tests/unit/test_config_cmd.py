@@ -38,6 +38,12 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def parse_toml(text: str) -> dict[str, Any]:
+    import tomlkit
+
+    return tomlkit.parse(text).unwrap()
+
+
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -47,7 +53,8 @@ def test_set_then_list_shows_the_value_its_source_and_keeps_comments(
 ) -> None:
     out = invoke("config", "set", "timeout", "12")
     assert out.exit_code == 0, out.stderr
-    assert "timeout" in out.stdout and "[default]" in out.stdout
+    assert "timeout" in out.stdout
+    assert "[default]" in out.stdout
     text = cfg.read_text()
     # every original line is still there, in order, the new key inside [default]
     assert [line for line in text.splitlines() if line != "timeout = 12"] == ORIGINAL.splitlines()
@@ -128,9 +135,7 @@ def test_set_into_a_profile_and_create_one(
     text = cfg.read_text()
     assert 'extra = "kept"   # a key vrgtask does not know' in text
     assert "[profile.new]" in text
-    import tomllib
-
-    data = tomllib.loads(text)
+    data = parse_toml(text)
     assert data["profile"]["lab"]["timeout"] == 2.5
     assert data["profile"]["lab"]["output"] == "json"
     assert data["profile"]["new"] == {"host": "https://new.example.com/"}
@@ -152,13 +157,12 @@ def test_set_into_a_profile_and_create_one(
 
 
 def test_values_are_stored_typed(invoke: Invoke, cfg: Path) -> None:
-    import tomllib
-
     for key, value in (("verify_ssl", "no"), ("timeout", "7"), ("output", "csv")):
         assert invoke("config", "set", "-p", "lab", key, value).exit_code == 0
-    lab = tomllib.loads(cfg.read_text())["profile"]["lab"]
+    lab = parse_toml(cfg.read_text())["profile"]["lab"]
     assert lab["verify_ssl"] is False
-    assert lab["timeout"] == 7 and isinstance(lab["timeout"], int)
+    assert lab["timeout"] == 7
+    assert isinstance(lab["timeout"], int)
     assert lab["output"] == "csv"
 
 
