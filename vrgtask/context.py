@@ -337,7 +337,9 @@ class AppContext:
                 click.echo(line, err=True, color=False)
             return
         # one column short of the width: writing the last column wraps on some terminals
-        click.echo(f"\r\x1b[2K{fit_width(line, terminal_width() - 1)}", err=True, nl=False)
+        # color=True: click would strip the erase sequence from a stream it thinks is no tty
+        text = f"\r\x1b[2K{fit_width(line, terminal_width() - 1)}"
+        click.echo(text, err=True, nl=False, color=True)
 
     def progress_end(self) -> None:
         """Clear the status line (nothing to clear on a dumb terminal)."""
@@ -346,7 +348,7 @@ class AppContext:
         if terminal_is_dumb():
             self._plain_progress_at = None
             return
-        click.echo("\r\x1b[2K", err=True, nl=False)
+        click.echo("\r\x1b[2K", err=True, nl=False, color=True)
 
 
 def get_app(ctx: click.Context | None = None) -> AppContext:
