@@ -21,6 +21,8 @@ _VARIABLES = (
     "VRGTASK_CONFIG",
     "VRGTASK_SANDBOX_STATE",
     "NO_COLOR",
+    "TERM",
+    "COLUMNS",
     "XDG_DATA_HOME",
 )
 

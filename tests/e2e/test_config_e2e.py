@@ -90,3 +90,19 @@ def test_verge_api_key_authenticates_and_a_wrong_one_is_refused(
     # --api-key on the command line beats the variable
     again = run_cli("--api-key", SANDBOX_TOKEN, "task", "list", "-q")
     assert again.exit_code == 0, again.stderr
+
+
+@pytest.mark.parametrize(
+    "needle",
+    [
+        "python3 -m pip install --user pipx",
+        "python3 -m pipx ensurepath",
+        "tox -e py",
+        "echo 'eval \"$(vrgtask completion bash)\"' >> ~/.bashrc",
+        "echo 'eval \"$(vrgtask completion zsh)\"' >> ~/.zshrc",
+        "vrgtask completion fish > ~/.config/fish/completions/vrgtask.fish",
+        "VERGE_API_KEY",
+    ],
+)
+def test_the_readme_covers_getting_started_and_completion(needle: str) -> None:
+    assert needle in README.read_text(encoding="utf-8")

@@ -326,3 +326,14 @@ def test_every_help_has_examples(invoke: Invoke) -> None:
         out = invoke("config", sub, "--help")
         assert out.exit_code == 0
         assert "Examples:" in out.stdout, sub
+
+
+def test_a_secret_on_the_command_line_warns_without_repeating_it(invoke: Invoke, cfg: Path) -> None:
+    out = invoke("config", "set", "token", "tok-visible-1234")
+    assert out.exit_code == 0
+    (warning,) = out.stderr.splitlines()
+    assert warning.startswith("Warning: ")
+    assert "shell history" in warning
+    assert "tok-visible-1234" not in out.stderr
+    quiet = invoke("config", "set", "host", "h.example.com")
+    assert quiet.stderr == ""

@@ -439,6 +439,12 @@ def set_setting(ctx: click.Context, section: str | None, key: str, value: str | 
     _check_profile_name(profile)
     if value is None:
         value = _read_value(key)
+    elif key in SECRET_KEYS:
+        app.warn(
+            f"a {key} given on the command line stays in your shell history and other users "
+            f"can see it while it runs; next time run 'vrgtask config set {key}' without a "
+            "value to be asked for it (or pipe it in)"
+        )
     try:
         stored = validate_value(key, value)
     except ValueError as exc:
