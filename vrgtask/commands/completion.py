@@ -17,9 +17,7 @@ imported only when a name is actually needed.
 
 from __future__ import annotations
 
-import base64
 import os
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -103,6 +101,8 @@ def _authorization(settings: Settings) -> str | None:
         username, password = SANDBOX_USERNAME, SANDBOX_PASSWORD
     if not username or not password:
         return None
+    import base64
+
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
@@ -154,6 +154,8 @@ def live_names(ctx: click.Context, table: str, incomplete: str) -> list[str]:
     auth = _authorization(settings)
     if auth is None:
         return []
+    import threading
+
     found: list[list[str]] = []
 
     def work() -> None:
