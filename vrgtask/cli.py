@@ -326,16 +326,7 @@ def cli(
         click.echo(f"Warning: {one_line(message)}", err=True)
 
     given_by = {}
-    for name in (
-        "profile",
-        "host",
-        "token",
-        "api_key",
-        "username",
-        "password",
-        "timeout",
-        "output",
-    ):
+    for name in config.OPTION_KEYS:
         source = ctx.get_parameter_source(name)
         given_by[name] = "env" if source is ParameterSource.ENVIRONMENT else "option"
     if password and ctx.get_parameter_source("password") is ParameterSource.COMMANDLINE:

@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_OUTPUT",
     "DEFAULT_TIMEOUT",
     "ENV_VARS",
+    "OPTION_KEYS",
     "PROFILE_KEYS",
     "SANDBOX_HOST",
     "SECRET_KEYS",
@@ -86,6 +87,8 @@ ENV_VARS = {
     "timeout": "VERGE_TIMEOUT",
     "output": "VERGE_OUTPUT",
 }
+#: The settings the core group's options (and their variables) give.
+OPTION_KEYS = ("profile", "host", "token", "api_key", "username", "password", "timeout", "output")
 #: How strongly each kind of source holds: lower wins.
 _RANK = {"option": 0, "env": 1}
 

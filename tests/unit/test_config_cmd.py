@@ -337,3 +337,34 @@ def test_a_secret_on_the_command_line_warns_without_repeating_it(invoke: Invoke,
     assert "tok-visible-1234" not in out.stderr
     quiet = invoke("config", "set", "host", "h.example.com")
     assert quiet.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("timeout", "0.5"),
+        ("timeout", "600"),
+        ("timeout", "86400"),
+        ("timeout", "1e6"),
+        ("timeout", "1e300"),
+        ("host", "h.example.com:8443"),
+        ("host", "https://h.example.com/api/v4/"),
+        ("host", "https://user:pw@h.example.com/"),
+        ("host", "[::1]:9443"),
+        ("verify_ssl", "off"),
+        ("output", "wide"),
+        ("username", "ädmin"),
+    ],
+)
+def test_what_config_set_writes_every_command_can_read(
+    invoke: Invoke, cfg: Path, key: str, value: str
+) -> None:
+    """config set refuses (exit 2) exactly what reading the file would refuse later."""
+    written = invoke("config", "set", key, value)
+    assert written.exit_code in (0, 2), written.stderr
+    read = invoke("config", "get", key)
+    if written.exit_code == 0:
+        assert read.exit_code == 0, (value, read.stderr)
+    else:
+        assert read.exit_code == 0  # refused and untouched: the file still reads
+        assert cfg.read_text() == ORIGINAL
