@@ -190,7 +190,7 @@ def _default_shell() -> str | None:
 INSTALL = """\b
 Install (then open a new shell):
   bash: echo 'eval "$(vrgtask completion bash)"' >> ~/.bashrc
-  zsh:  echo 'eval "$(vrgtask completion zsh)"' >> ~/.zshrc
+  zsh:  echo 'eval "$(vrgtask completion zsh)"' >> ~/.zshrc   (after compinit)
   fish: vrgtask completion fish > ~/.config/fish/completions/vrgtask.fish
 """
 
