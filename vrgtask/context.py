@@ -176,6 +176,7 @@ class AppContext:
         self.color = color
         self._client: Any = None
         self._plain_progress_at: float | None = None
+        self._status_drawn = False  # a live status line is on screen
 
     # -- the server ---------------------------------------------------------
     @property
@@ -230,9 +231,11 @@ class AppContext:
 
     def note(self, message: str) -> None:
         """A line for the human on stderr (never stdout)."""
+        self._clear_status()
         click.echo(escape_control(message), err=True)
 
     def warn(self, message: str) -> None:
+        self._clear_status()
         click.echo(f"Warning: {escape_control(message)}", err=True)
 
     def _query(self, row: Mapping[str, Any]) -> str:
@@ -340,6 +343,14 @@ class AppContext:
         # color=True: click would strip the erase sequence from a stream it thinks is no tty
         text = f"\r\x1b[2K{fit_width(line, terminal_width() - 1)}"
         click.echo(text, err=True, nl=False, color=True)
+        self._status_drawn = True
+
+    def _clear_status(self) -> None:
+        """Erase a live status line, so that a line printed now starts clean
+        (the next :meth:`progress` draws the status again)."""
+        if self._status_drawn:
+            click.echo("\r\x1b[2K", err=True, nl=False, color=True)
+            self._status_drawn = False
 
     def progress_end(self) -> None:
         """Clear the status line (nothing to clear on a dumb terminal)."""
@@ -349,6 +360,7 @@ class AppContext:
             self._plain_progress_at = None
             return
         click.echo("\r\x1b[2K", err=True, nl=False, color=True)
+        self._status_drawn = False
 
 
 def get_app(ctx: click.Context | None = None) -> AppContext:

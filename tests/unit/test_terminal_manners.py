@@ -125,3 +125,20 @@ def test_ctrl_c_at_the_prompt_ends_its_line(
     assert lines[1] == "Error: interrupted"
     assert len(lines) == 2
     mock_client.tasks.delete.assert_not_called()
+
+
+def test_a_note_while_the_status_is_shown_starts_on_a_clean_line(
+    terminal: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    app = AppContext(Settings())
+    app.progress("working: 40%")
+    app.note("> GET https://h/api/v4/tasks/1")
+    app.note("< 200 OK")
+    app.progress("working: 60%")
+    assert capsys.readouterr().err == (
+        "\r\x1b[2Kworking: 40%"
+        "\r\x1b[2K> GET https://h/api/v4/tasks/1\n"
+        "< 200 OK\n"
+        "\r\x1b[2Kworking: 60%"
+    )
