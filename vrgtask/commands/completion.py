@@ -197,6 +197,7 @@ Install (then open a new shell):
 
 @click.command(
     "completion",
+    short_help="Print the shell completion script (bash, zsh, fish).",
     epilog=INSTALL
     + "\n"
     + examples(

@@ -323,13 +323,14 @@ def _print_value(app: AppContext, text: str, row: Mapping[str, Any], columns: li
 
 
 @click.group(
+    short_help="See and change settings and the config file's profiles.",
     epilog=examples(
         "vrgtask config list",
         "vrgtask config set host verge.example.com",
         "vrgtask config set --profile lab api_key        (asks for it, hidden)",
         "vrgtask config unset --profile lab verify_ssl",
         "vrgtask config profiles",
-    )
+    ),
 )
 def config() -> None:
     """See and change settings (the config file, ~/.vrg/config.toml).
