@@ -9,6 +9,7 @@ import pytest
 _VARIABLES = (
     "VERGE_HOST",
     "VERGE_TOKEN",
+    "VERGE_API_KEY",
     "VERGE_USERNAME",
     "VERGE_PASSWORD",
     "VERGE_VERIFY_SSL",
@@ -23,6 +24,8 @@ _VARIABLES = (
     "VRGTASK_SANDBOX_STRICT",
     "VRGTASK_SANDBOX_START_DELAY",
     "NO_COLOR",
+    "TERM",
+    "COLUMNS",
     "XDG_DATA_HOME",
 )
 

@@ -188,6 +188,12 @@ class BrokenPlugin(click.Command):
         )
 
 
+def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+    from vrgtask.commands.completion import complete_profile
+
+    return complete_profile(ctx, param, incomplete)
+
+
 def _with_command_plugins(group: click.Group) -> click.Group:
     """Add every ``vrgtask.commands`` entry point (click-plugins' with_plugins)."""
     plugins = entry_points(COMMANDS_GROUP)
@@ -212,6 +218,7 @@ def _with_command_plugins(group: click.Group) -> click.Group:
     envvar="VERGE_PROFILE",
     show_envvar=True,
     metavar="NAME",
+    shell_complete=_complete_profile,
     help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG).",
 )
 @click.option(
@@ -229,6 +236,13 @@ def _with_command_plugins(group: click.Group) -> click.Group:
     help="Use the embedded sandbox (no server needed); same as --host sandbox.",
 )
 @click.option("--token", envvar="VERGE_TOKEN", show_envvar=True, metavar="TOKEN", help="API token.")
+@click.option(
+    "--api-key",
+    envvar="VERGE_API_KEY",
+    show_envvar=True,
+    metavar="KEY",
+    help="API key (sent as a bearer token, as vrg does).",
+)
 @click.option(
     "--username",
     "-u",
@@ -294,6 +308,7 @@ def cli(
     host: str | None,
     sandbox: bool,
     token: str | None,
+    api_key: str | None,
     username: str | None,
     password: str | None,
     insecure: bool,
@@ -311,7 +326,7 @@ def cli(
         click.echo(f"Warning: {one_line(message)}", err=True)
 
     given_by = {}
-    for name in ("profile", "host", "token", "username", "password", "timeout", "output"):
+    for name in config.OPTION_KEYS:
         source = ctx.get_parameter_source(name)
         given_by[name] = "env" if source is ParameterSource.ENVIRONMENT else "option"
     if password and ctx.get_parameter_source("password") is ParameterSource.COMMANDLINE:
@@ -325,6 +340,7 @@ def cli(
             "host": host,
             "sandbox": sandbox,
             "token": token,
+            "api_key": api_key,
             "username": username,
             "password": password,
             "insecure": insecure,

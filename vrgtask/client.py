@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
 from vrgtask.config import Settings
@@ -36,6 +36,7 @@ from vrgtask.errors import ConfigError
 
 if TYPE_CHECKING:
     from pyvergeos import VergeClient
+    from requests.models import PreparedRequest
     from requests.sessions import _Settings
 
 __all__ = ["RETRY_STATUSES", "CliSession", "connect", "make_session", "redact_headers"]
@@ -72,22 +73,39 @@ def redact_headers(headers: Mapping[str, Any]) -> dict[str, str]:
     return safe
 
 
-def _request_logger(write: Callable[[str], None], verbosity: int) -> Callable[..., Any]:
-    def log(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        request = response.request
-        elapsed = getattr(response, "elapsed", None)
-        ms = f"{elapsed.total_seconds() * 1000:.0f} ms" if elapsed is not None else "- ms"
-        write(
-            f"> {request.method} {request.url}\n"
-            f"< {response.status_code} {response.reason or ''} "
-            f"({len(response.content)} bytes, {ms})"
-        )
-        if verbosity >= 3:
+class _LoggingAdapter(BaseAdapter):
+    """The ``-vv`` request log: one line when a request leaves, one when its
+    answer (or its failure) comes back; ``-vvv`` adds the request headers,
+    credentials redacted. Wraps the adapter that really sends.
+    """
+
+    def __init__(self, inner: BaseAdapter, write: Callable[[str], None], verbosity: int) -> None:
+        super().__init__()
+        self.inner = inner
+        self.write = write
+        self.verbosity = verbosity
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.write(f"> {request.method} {request.url}")
+        if self.verbosity >= 3:
             for name, value in redact_headers(request.headers).items():
-                write(f">   {name}: {value}")
+                self.write(f">   {name}: {value}")
+        started = time.monotonic()
+        try:
+            response = self.inner.send(request, *args, **kwargs)
+        except Exception as exc:
+            ms = (time.monotonic() - started) * 1000
+            self.write(f"< failed: {type(exc).__name__} ({ms:.0f} ms)")
+            raise
+        ms = (time.monotonic() - started) * 1000
+        self.write(
+            f"< {response.status_code} {response.reason or ''} "
+            f"({len(response.content)} bytes, {ms:.0f} ms)"
+        )
         return response
 
-    return log
+    def close(self) -> None:
+        self.inner.close()
 
 
 def make_session(
@@ -128,7 +146,7 @@ def make_session(
         session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
     if verbosity >= 2:
         emit = write or (lambda line: print(line, file=sys.stderr))
-        session.hooks["response"].append(_request_logger(emit, verbosity))
+        session.mount("https://", _LoggingAdapter(session.get_adapter("https://"), emit, verbosity))
     return session
 
 

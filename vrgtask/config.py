@@ -12,9 +12,14 @@ The configuration file is the one ``vrg`` users already have
     username = "admin"
     verify_ssl = false
 
-Keys: host, token, api_key (same as token), username, password, verify_ssl,
-output, timeout. A named profile is used on its own: its missing keys are not
-taken from ``[default]``, so one system's credentials never reach another.
+Keys: host, token, api_key, username, password, verify_ssl, output, timeout.
+A named profile is used on its own: its missing keys are not taken from
+``[default]``, so one system's credentials never reach another.
+
+An API key is sent as a bearer token, as ``vrg`` does. ``token`` and
+``api_key`` follow the same precedence as every other setting (``--api-key``
+beats ``VERGE_TOKEN``, ``VERGE_API_KEY`` beats a profile's ``token``); given at
+the same level, ``token`` wins.
 """
 
 from __future__ import annotations
@@ -33,12 +38,18 @@ from vrgtask.errors import ConfigError
 __all__ = [
     "DEFAULT_OUTPUT",
     "DEFAULT_TIMEOUT",
+    "ENV_VARS",
+    "OPTION_KEYS",
+    "PROFILE_KEYS",
     "SANDBOX_HOST",
+    "SECRET_KEYS",
     "Settings",
     "config_path",
     "load_profile",
     "normalize_host",
     "parse_bool",
+    "profile_names",
+    "read_config_file",
     "resolve",
 ]
 
@@ -49,17 +60,37 @@ DEFAULT_RETRY_BACKOFF = 1.0
 #: The reserved host name that selects the embedded sandbox.
 SANDBOX_HOST = "sandbox"
 
-_PROFILE_KEYS = {
+#: The keys a profile may hold, in the order ``config list`` shows them.
+PROFILE_KEYS = (
     "host",
     "token",
     "api_key",
     "username",
     "password",
     "verify_ssl",
-    "output",
     "timeout",
+    "output",
+)
+_PROFILE_KEYS = frozenset(PROFILE_KEYS)
+#: Keys whose values are never printed.
+SECRET_KEYS = ("token", "api_key", "password")
+_SECRET_KEYS = SECRET_KEYS
+#: The environment variable of each setting (the names pyvergeos and vrg use).
+ENV_VARS = {
+    "profile": "VERGE_PROFILE",
+    "host": "VERGE_HOST",
+    "token": "VERGE_TOKEN",
+    "api_key": "VERGE_API_KEY",
+    "username": "VERGE_USERNAME",
+    "password": "VERGE_PASSWORD",
+    "verify_ssl": "VERGE_VERIFY_SSL",
+    "timeout": "VERGE_TIMEOUT",
+    "output": "VERGE_OUTPUT",
 }
-_SECRET_KEYS = ("token", "api_key", "password")
+#: The settings the core group's options (and their variables) give.
+OPTION_KEYS = ("profile", "host", "token", "api_key", "username", "password", "timeout", "output")
+#: How strongly each kind of source holds: lower wins.
+_RANK = {"option": 0, "env": 1}
 
 
 @dataclass
@@ -67,7 +98,15 @@ class Settings:
     """Resolved settings of one invocation, plus where each came from."""
 
     host: str | None = None
+    #: The bearer credential sent: the ``token`` or the ``api_key`` setting,
+    #: whichever has the higher precedence (see :attr:`token_key`).
     token: str | None = None
+    #: The ``api_key`` setting as configured (sent only when it wins).
+    api_key: str | None = None
+    #: Which setting supplied :attr:`token`: ``"token"``, ``"api_key"`` or None.
+    token_key: str | None = None
+    #: The ``token`` setting as configured, even when an api_key won.
+    token_setting: str | None = None
     username: str | None = None
     password: str | None = None
     verify_ssl: bool = True
@@ -90,7 +129,7 @@ class Settings:
         (base64 of ``user:password``), which decode straight back to the
         password if a server or proxy echoes the Authorization header.
         """
-        found = [s for s in (self.token, self.password) if s]
+        found = [s for s in (self.token, self.token_setting, self.api_key, self.password) if s]
         if self.username and self.password:
             import base64
 
@@ -164,6 +203,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The parsed config file; empty when it does not exist."""
+    if not path.exists():
+        return {}
+    return _read_toml(path)
+
+
+def profile_names(path: Path) -> list[str]:
+    """``default`` (when present) and the names of ``[profile.NAME]``; never raises."""
+    try:
+        data = read_config_file(path)
+    except (ConfigError, OSError, ValueError):
+        return []
+    names = ["default"] if isinstance(data.get("default"), dict) else []
+    profiles = data.get("profile")
+    if isinstance(profiles, dict):
+        names.extend(sorted(str(name) for name in profiles))
+    return names
+
+
 def _warn_if_exposed(path: Path, section: Mapping[str, Any], warn: Any) -> None:
     if os.name != "posix" or not any(section.get(k) for k in _SECRET_KEYS):
         return
@@ -216,6 +275,10 @@ def load_profile(
     return label, {k: v for k, v in section.items() if k in _PROFILE_KEYS}
 
 
+def _rank(source: str) -> int:
+    return _RANK.get(source, 2 if source.startswith("profile") else 3)
+
+
 def resolve(
     options: Mapping[str, Any],
     env: Mapping[str, str],
@@ -257,8 +320,16 @@ def resolve(
         sources["host"] = "option"
     if host is not None:
         settings.host = normalize_host(str(host), f"host (from {sources['host']})")
-    token = pick("token", "token", "api_key")
-    settings.token = str(token) if token is not None else None
+    token = pick("token")
+    api_key = pick("api_key")
+    settings.token_setting = str(token) if token is not None else None
+    settings.api_key = str(api_key) if api_key is not None else None
+    if token is not None and (
+        api_key is None or _rank(sources["token"]) <= _rank(sources["api_key"])
+    ):
+        settings.token, settings.token_key = settings.token_setting, "token"
+    elif api_key is not None:
+        settings.token, settings.token_key = settings.api_key, "api_key"
     username = pick("username")
     settings.username = str(username) if username is not None else None
     password = pick("password")

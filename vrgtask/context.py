@@ -55,6 +55,56 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def stderr_is_terminal() -> bool:
+    """Whether stderr shows on a terminal (live status lines go there)."""
+    return sys.stderr.isatty()
+
+
+def terminal_is_dumb() -> bool:
+    """``TERM=dumb`` (Emacs shells, some CI logs): no colour, no cursor movement."""
+    return os.environ.get("TERM", "").strip().lower() == "dumb"
+
+
+def terminal_width() -> int:
+    """Columns of the terminal stderr shows on: ``COLUMNS``, the terminal, else 80."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
+def _char_width(char: str) -> int:
+    import unicodedata
+
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def fit_width(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns (wide characters count two),
+    ending in an ellipsis when it was cut."""
+    if width <= 0:
+        return ""
+    if sum(_char_width(ch) for ch in text) <= width:
+        return text
+    kept, used = [], 0
+    for char in text:
+        cost = _char_width(char)
+        if used + cost > width - 1:
+            break
+        kept.append(char)
+        used += cost
+    return "".join(kept) + "\u2026"
+
+
+#: On a dumb terminal a status line is printed whole, at most this often (seconds).
+PLAIN_PROGRESS_EVERY = 10.0
+
+
 def build_client(app: AppContext) -> Any:
     """Connect using the app's settings. The seam tests replace."""
     from vrgtask.client import connect
@@ -120,9 +170,13 @@ class AppContext:
         self.quiet = quiet
         self.query = query
         if color is None:
-            color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            color = (
+                sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not terminal_is_dumb()
+            )
         self.color = color
         self._client: Any = None
+        self._plain_progress_at: float | None = None
+        self._status_drawn = False  # a live status line is on screen
 
     # -- the server ---------------------------------------------------------
     @property
@@ -177,9 +231,11 @@ class AppContext:
 
     def note(self, message: str) -> None:
         """A line for the human on stderr (never stdout)."""
+        self._clear_status()
         click.echo(escape_control(message), err=True)
 
     def warn(self, message: str) -> None:
+        self._clear_status()
         click.echo(f"Warning: {escape_control(message)}", err=True)
 
     def _query(self, row: Mapping[str, Any]) -> str:
@@ -243,7 +299,9 @@ class AppContext:
 
         Raises a usage error (exit 2) when there is no terminal to ask and
         ``--yes`` was not given, so a script never deletes by accident and
-        never hangs on a prompt.
+        never hangs on a prompt. Ctrl-C at the prompt exits 130, Ctrl-D
+        cancels (exit 1); either way the prompt's line is ended first, so the
+        error starts a line of its own.
         """
         if yes:
             return
@@ -252,17 +310,57 @@ class AppContext:
                 f"{escape_control(question)} Refusing without confirmation: "
                 "there is no terminal to ask; pass --yes to confirm."
             )
-        if not click.confirm(escape_control(question), default=False, err=True):
+        try:
+            answer = click.confirm(escape_control(question), default=False, err=True)
+        except click.Abort as exc:
+            click.echo(err=True)  # end the prompt's line
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise
+            raise VrgtaskError("cancelled (end of input); nothing was changed") from None
+        if not answer:
             raise VrgtaskError("cancelled; nothing was changed")
 
     def progress(self, text: str) -> None:
-        """A live status line on a terminal (stderr); nothing when piped."""
-        if sys.stderr.isatty() and not self.quiet:
-            click.echo(f"\r\x1b[2K{escape_control(text)}", err=True, nl=False)
+        """A live status line on a terminal (stderr); nothing when piped.
+
+        It is redrawn in place and cut to the terminal's width, so it never
+        wraps. On a dumb terminal (``TERM=dumb``) it is printed as a plain
+        line instead, at most every :data:`PLAIN_PROGRESS_EVERY` seconds.
+        """
+        if self.quiet or not stderr_is_terminal():
+            return
+        line = escape_control(text)
+        if terminal_is_dumb():
+            import time
+
+            now = time.monotonic()
+            last = self._plain_progress_at
+            if last is None or now - last >= PLAIN_PROGRESS_EVERY:
+                self._plain_progress_at = now
+                click.echo(line, err=True, color=False)
+            return
+        # one column short of the width: writing the last column wraps on some terminals
+        # color=True: click would strip the erase sequence from a stream it thinks is no tty
+        text = f"\r\x1b[2K{fit_width(line, terminal_width() - 1)}"
+        click.echo(text, err=True, nl=False, color=True)
+        self._status_drawn = True
+
+    def _clear_status(self) -> None:
+        """Erase a live status line, so that a line printed now starts clean
+        (the next :meth:`progress` draws the status again)."""
+        if self._status_drawn:
+            click.echo("\r\x1b[2K", err=True, nl=False, color=True)
+            self._status_drawn = False
 
     def progress_end(self) -> None:
-        if sys.stderr.isatty() and not self.quiet:
-            click.echo("\r\x1b[2K", err=True, nl=False)
+        """Clear the status line (nothing to clear on a dumb terminal)."""
+        if self.quiet or not stderr_is_terminal():
+            return
+        if terminal_is_dumb():
+            self._plain_progress_at = None
+            return
+        click.echo("\r\x1b[2K", err=True, nl=False, color=True)
+        self._status_drawn = False
 
 
 def get_app(ctx: click.Context | None = None) -> AppContext:

@@ -3,10 +3,10 @@
 A matrix of commands and failures (success, a failing ``--wait``, a 500, a
 server that echoes the credentials in its error, bad credentials, a host that
 refuses the connection, an untrusted certificate, a dropped connection), each
-run with ``-vvv`` (request log, headers, tracebacks) and three ways to give
-credentials: password in the environment, password on the command line, and
-a token. Distinctive secret values are used, and their Basic form
-(base64 of ``user:password``) is looked for as well.
+run with ``-vvv`` (request log, headers, tracebacks) and four ways to give
+credentials: password in the environment, password on the command line, a
+token, and an API key (``VERGE_API_KEY``). Distinctive secret values are
+used, and their Basic form (base64 of ``user:password``) is looked for as well.
 
 TLS is verified by default and a certificate failure exits 10 saying how to
 trust the certificate (REQUESTS_CA_BUNDLE) or, knowingly, to use --insecure:
@@ -62,6 +62,7 @@ CREDENTIALS = [
     Credentials("password-env", "Basic"),
     Credentials("password-option", "Basic"),
     Credentials("token-env", "Bearer"),
+    Credentials("api-key-env", "Bearer"),
 ]
 
 
@@ -177,7 +178,7 @@ def test_no_secret_in_any_output(
         sent = WRONG_TOKEN if scenario.wrong_secret else TOKEN
         monkeypatch.delenv("VERGE_USERNAME")
         monkeypatch.delenv("VERGE_PASSWORD")
-        monkeypatch.setenv("VERGE_TOKEN", sent)
+        monkeypatch.setenv("VERGE_API_KEY" if creds.id == "api-key-env" else "VERGE_TOKEN", sent)
         auth = f"Bearer {sent}"
     else:
         sent = WRONG_PASSWORD if scenario.wrong_secret else PASSWORD

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vrgtask.errors import ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 __all__ = [
     "KEY",
@@ -85,10 +88,27 @@ class _Key(click.ParamType):  # type: ignore[type-arg]
 KEY = _Key()
 
 
+#: Which collection a NAME-or-KEY parameter completes from, by its metavar.
+_COMPLETED_FROM = {"TASK": "tasks", "SCHEDULE": "task_schedules"}
+
+
 class _NameOrKey(click.ParamType):  # type: ignore[type-arg]
     """A name or a key; empty or blank text is refused before any request."""
 
     name = "NAME|KEY"
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        """Live names for TASK and SCHEDULE parameters (see commands/completion.py)."""
+        table = _COMPLETED_FROM.get((param.metavar or "").strip("[]."))
+        if table is None:
+            return []
+        from click.shell_completion import CompletionItem
+
+        from vrgtask.commands.completion import live_names
+
+        return [CompletionItem(name) for name in live_names(ctx, table, incomplete)]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         text = str(value)
