@@ -72,6 +72,7 @@ def test_task_names_with_one_filtered_request(sandbox_env: SandboxServer) -> Non
 def test_every_task_for_an_empty_word(sandbox_env: SandboxServer) -> None:
     offered, _, _ = complete("vrgtask task run ")
     assert offered == [
+        "check-for-updates",
         "nightly-snapshot",
         "power-on-dev",
         "reset-dmz",

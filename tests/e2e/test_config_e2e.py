@@ -67,7 +67,7 @@ def test_an_api_key_in_a_profile_authenticates(
     assert out.exit_code == 0, out.stderr
     listed = run_cli("-p", "sb", "-vvv", "task", "list", "-q")
     assert listed.exit_code == 0, listed.stderr
-    assert listed.stdout.split() == ["1", "2", "3", "4", "5"]
+    assert listed.stdout.split() == ["1", "2", "3", "4", "5", "6"]
     assert "Authorization: Bearer [redacted]" in listed.stderr
     assert SANDBOX_TOKEN not in listed.stderr
     shown = run_cli("-p", "sb", "config", "list", "-o", "json")

@@ -113,6 +113,7 @@ def _width(text: str) -> int:
     raise AssertionError(text)
 
 
+@pytest.mark.xfail(strict=True, reason="issue 12: --wait returns at once on the idle (queued) task")
 def test_the_progress_line_is_cut_to_the_terminal_width(sandbox_env: SandboxServer) -> None:
     output, code = on_pty(RUN_WAIT, term="xterm", columns=30)
     assert code == 0, output
@@ -122,6 +123,7 @@ def test_the_progress_line_is_cut_to_the_terminal_width(sandbox_env: SandboxServ
     assert any(line.endswith("\u2026") for line in shown), shown  # it had to be cut
 
 
+@pytest.mark.xfail(strict=True, reason="issue 12: --wait returns at once on the idle (queued) task")
 def test_a_wide_terminal_shows_the_whole_line(sandbox_env: SandboxServer) -> None:
     output, code = on_pty(RUN_WAIT, term="xterm", columns=200)
     assert code == 0, output
@@ -130,6 +132,7 @@ def test_a_wide_terminal_shows_the_whole_line(sandbox_env: SandboxServer) -> Non
     assert all(line.endswith("elapsed)") for line in shown), shown
 
 
+@pytest.mark.xfail(strict=True, reason="issue 12: --wait returns at once on the idle (queued) task")
 def test_a_dumb_terminal_gets_plain_lines_only(sandbox_env: SandboxServer) -> None:
     output, code = on_pty(RUN_WAIT, term="dumb", columns=30)
     assert code == 0, output
