@@ -78,6 +78,13 @@ class VrgtaskGroup(click.Group):
             _APP.clear()
         return int(result) if isinstance(result, int) else ExitCode.OK
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        found = super().resolve_command(ctx, args)
+        ctx.meta["vrgtask.subcommand"] = found  # a fleet checks the command (vrgtask/fleet.py)
+        return found
+
 
 _APP: list[Any] = []
 
@@ -215,11 +222,32 @@ def _with_command_plugins(group: click.Group) -> click.Group:
 @click.option(
     "--profile",
     "-p",
+    multiple=True,
     envvar="VERGE_PROFILE",
     show_envvar=True,
     metavar="NAME",
     shell_complete=_complete_profile,
-    help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG).",
+    help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG). "
+    "Several (-p a,b or -p a -p b) run list commands, export, diff and apply on each.",
+)
+@click.option(
+    "--all-profiles",
+    "-A",
+    is_flag=True,
+    help="Every profile of the config file at once (see -p).",
+)
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    metavar="N",
+    help="With several profiles: how many systems are asked at once.",
+)
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="With several profiles: stop at the first profile that fails.",
 )
 @click.option(
     "--host",
@@ -304,7 +332,10 @@ def _with_command_plugins(group: click.Group) -> click.Group:
 @click.pass_context
 def cli(
     ctx: click.Context,
-    profile: str | None,
+    profile: tuple[str, ...],
+    all_profiles: bool,
+    parallel: int,
+    fail_fast: bool,
     host: str | None,
     sandbox: bool,
     token: str | None,
@@ -325,6 +356,10 @@ def cli(
     def warn(message: str) -> None:
         click.echo(f"Warning: {one_line(message)}", err=True)
 
+    from vrgtask import fleet
+
+    names, several = fleet.select_profiles(profile, all_profiles, os.environ)
+    ctx.params["profile"] = names[0] if len(names) == 1 else None  # what one profile saw
     given_by = {}
     for name in config.OPTION_KEYS:
         source = ctx.get_parameter_source(name)
@@ -334,31 +369,42 @@ def cli(
             "a password given with --password can be seen by other users of this machine; "
             "let vrgtask prompt for it, or set VERGE_PASSWORD"
         )
-    settings = config.resolve(
-        {
-            "profile": profile,
-            "host": host,
-            "sandbox": sandbox,
-            "token": token,
-            "api_key": api_key,
-            "username": username,
-            "password": password,
-            "insecure": insecure,
-            "timeout": timeout,
-            "output": output,
-        },
-        os.environ,
-        warn=warn,
-        given_by=given_by,
-    )
+    options = {
+        "profile": ctx.params["profile"],
+        "host": host,
+        "sandbox": sandbox,
+        "token": token,
+        "api_key": api_key,
+        "username": username,
+        "password": password,
+        "insecure": insecure,
+        "timeout": timeout,
+        "output": output,
+    }
+    color = False if (no_color or os.environ.get("NO_COLOR")) else None
+    if several:  # a fleet: each profile is resolved on its own (vrgtask/fleet.py)
+        app: AppContext = fleet.start_fleet(
+            ctx,
+            names,
+            options,
+            parallel=parallel,
+            fail_fast=fail_fast,
+            warn=warn,
+            verbosity=verbose,
+            quiet=quiet,
+            query=query,
+            color=color,
+        )
+    else:
+        settings = config.resolve(options, os.environ, warn=warn, given_by=given_by)
+        app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
+    settings = app.settings
     if settings.output not in formatter_names():
         raise click.BadParameter(
             f"{settings.output!r} (from {settings.sources.get('output')}) is not one of: "
             f"{', '.join(formatter_names())}",
             param_hint="'--output'",
         )
-    color = False if (no_color or os.environ.get("NO_COLOR")) else None
-    app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
     _APP[:] = [app]
     ctx.obj = app
     ctx.call_on_close(app.close)

@@ -129,7 +129,8 @@ def make_session(
         from vrgtask.sandbox import Emulator, FileStore, default_state_path
         from vrgtask.sandbox.transport import SandboxAdapter
 
-        session.mount("https://", SandboxAdapter(Emulator(FileStore(default_state_path()))))
+        state = settings.sandbox_state or default_state_path()
+        session.mount("https://", SandboxAdapter(Emulator(FileStore(state))))
     else:
         retry = Retry(
             total=settings.retry_total,

@@ -71,7 +71,10 @@ PROFILE_KEYS = (
     "timeout",
     "output",
 )
-_PROFILE_KEYS = frozenset(PROFILE_KEYS)
+#: Keys a profile may hold beyond those: ``sandbox_state`` (with ``host = "sandbox"``,
+#: the embedded sandbox's state file for this profile; relative to the config file).
+EXTRA_PROFILE_KEYS = ("sandbox_state",)
+_PROFILE_KEYS = frozenset(PROFILE_KEYS) | frozenset(EXTRA_PROFILE_KEYS)
 #: Keys whose values are never printed.
 SECRET_KEYS = ("token", "api_key", "password")
 _SECRET_KEYS = SECRET_KEYS
@@ -115,6 +118,8 @@ class Settings:
     profile: str | None = None
     retry_total: int = DEFAULT_RETRY_TOTAL
     retry_backoff: float = DEFAULT_RETRY_BACKOFF
+    #: The embedded sandbox's state file of this profile (``sandbox_state``), if any.
+    sandbox_state: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -357,6 +362,10 @@ def resolve(
     output = pick("output")
     if output is not None:
         settings.output = str(output)
+
+    if profile.get("sandbox_state") is not None:
+        state = Path(str(profile["sandbox_state"])).expanduser()
+        settings.sandbox_state = str(state if state.is_absolute() else path.parent / state)
 
     for var, attr, kind in (
         ("VERGE_RETRY_TOTAL", "retry_total", int),

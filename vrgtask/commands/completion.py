@@ -78,6 +78,11 @@ def _settings(ctx: click.Context) -> Settings | None:
             "timeout",
         )
     }
+    if isinstance(options["profile"], tuple | list):  # -p is repeatable (fleets)
+        from vrgtask.fleet import split_profiles
+
+        names = split_profiles(options["profile"])
+        options["profile"] = names[0] if len(names) == 1 else None
     try:
         settings = config.resolve(options, os.environ, warn=lambda _message: None)
     except Exception:  # any configuration problem: no names, no noise

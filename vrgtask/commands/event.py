@@ -30,6 +30,7 @@ from vrgtask.commands.task import (
     report_task_fired,
 )
 from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.fleet import fans_out
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import Column
 
@@ -141,6 +142,7 @@ def event() -> None:
     """
 
 
+@fans_out()
 @event.command(
     "list",
     epilog=examples(

@@ -28,6 +28,7 @@ from vrgtask.commands._common import (
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.fleet import fans_out
 from vrgtask.errors import ConflictError
 from vrgtask.formatters import Column
 
@@ -569,6 +570,7 @@ def schedule() -> None:
     """
 
 
+@fans_out()
 @schedule.command(
     "list",
     epilog=examples(

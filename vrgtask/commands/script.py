@@ -30,6 +30,7 @@ from vrgtask.commands._common import (
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 
 __all__ = [
@@ -186,6 +187,7 @@ def script() -> None:
     """
 
 
+@fans_out()
 @script.command(
     "list",
     epilog=examples(

@@ -26,6 +26,7 @@ from vrgtask.commands._common import (
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.fleet import fans_out
 from vrgtask.errors import InterruptedWait, TaskFailedError, WaitTimeoutError
 from vrgtask.formatters import Column
 
@@ -193,6 +194,7 @@ def task() -> None:
     """
 
 
+@fans_out()
 @task.command(
     "list",
     epilog=examples(

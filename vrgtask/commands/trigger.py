@@ -20,6 +20,7 @@ from vrgtask.commands.task import (
     report_task_fired,
 )
 from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 
 __all__ = ["TASK_TRIGGER_COLUMNS", "trigger", "trigger_to_row"]
@@ -78,6 +79,7 @@ def trigger() -> None:
     """
 
 
+@fans_out()
 @trigger.command(
     "list",
     epilog=examples(
