@@ -142,14 +142,26 @@ class FleetSpec:
 
     sections: bool = False
     single_only: tuple[str, ...] = ()
-    runner: Callable[..., int] | None = None
+    runner: Callable[..., int] | str | None = None
+
+
+def _runner(spec: FleetSpec) -> Callable[..., int]:
+    if spec.runner is None:
+        return generic_runner
+    if isinstance(spec.runner, str):  # "package.module:function", imported when run
+        import importlib
+
+        module, _, name = spec.runner.partition(":")
+        found: Callable[..., int] = getattr(importlib.import_module(module), name)
+        return found
+    return spec.runner
 
 
 def fans_out(
     *,
     sections: bool = False,
     single_only: Sequence[str] = (),
-    runner: Callable[..., int] | None = None,
+    runner: Callable[..., int] | str | None = None,
 ) -> Callable[[C], C]:
     """Declare that a command runs across several profiles.
 
@@ -160,7 +172,8 @@ def fans_out(
         single_only: Parameters that make sense for one system only (e.g.
             ``watch``): given with several profiles, they are refused (exit 2).
         runner: ``runner(fleet, app, callback, kwargs) -> exit code`` replaces
-            the generic "run everywhere and merge" (export, diff, apply).
+            the generic "run everywhere and merge" (export, diff, apply);
+            ``"module:function"`` imports it only when a fleet runs.
     """
     spec = FleetSpec(sections=sections, single_only=tuple(single_only), runner=runner)
 
@@ -182,7 +195,7 @@ def fans_out(
                         f"--{option} works on one system; it cannot be combined with "
                         "several profiles"
                     )
-            run = spec.runner or generic_runner
+            run = _runner(spec)
             code = run(app.fleet, app, original, kwargs, spec=spec)
             if code:
                 ctx.exit(code)

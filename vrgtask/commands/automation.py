@@ -15,6 +15,7 @@ import click
 from vrgtask.commands._common import examples
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ExitCode, VrgtaskError, classify
+from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 
 __all__ = ["apply", "diff", "export"]
@@ -89,12 +90,14 @@ def _show_plan(app: AppContext, plan: Any) -> None:
 # -- export -----------------------------------------------------------------
 
 
+@fans_out(runner="vrgtask.automation.fleet:export_fleet")
 @click.command(
     epilog=examples(
         "vrgtask export > automation.yaml",
         "vrgtask export --task nightly-snapshot --task power-on-dev -f two-tasks.yaml",
         "vrgtask export -o json --include-system",
         "vrgtask export --schema > vrgtask-automation.schema.json",
+        "vrgtask -A export -f sites/          (one document per profile: sites/NAME.yaml)",
     )
 )
 @click.option(
@@ -108,8 +111,9 @@ def _show_plan(app: AppContext, plan: Any) -> None:
     "-f",
     "--file",
     "path",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    help="Write the document to this file instead of standard output.",
+    type=click.Path(writable=True, allow_dash=True),
+    help="Write the document to this file instead of standard output "
+    "(with several profiles: a directory, one document per profile).",
 )
 @click.option(
     "-o",
@@ -134,6 +138,7 @@ def export(
     same document.
     """
     import json
+    import os
 
     from vrgtask.automation.document import dump_document
 
@@ -153,6 +158,8 @@ def export(
     if path is None or path == "-":
         app.verbatim(text)
         return
+    if os.path.isdir(path):
+        raise click.BadParameter(f"File {path!r} is a directory.", param_hint="'-f' / '--file'")
     try:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -166,12 +173,14 @@ def export(
 # -- diff -------------------------------------------------------------------
 
 
+@fans_out(runner="vrgtask.automation.fleet:diff_fleet")
 @click.command(
     epilog=examples(
         "vrgtask diff -f automation.yaml",
         "vrgtask diff -f automation.yaml --prune",
         "vrgtask diff -f automation.yaml --exit-code   (exit 1 when the system drifted)",
         "cat automation.yaml | vrgtask diff -f - -o json",
+        "vrgtask -A diff -f automation.yaml --exit-code   (exit 1 when any profile drifted)",
     )
 )
 @click.option("-f", "--file", "source", required=True, metavar="FILE", help=FILE_HELP)
@@ -198,12 +207,15 @@ def _op_row(op: Any, result: str) -> dict[str, Any]:
     return {"change": op.verb, "kind": op.kind, "name": op.name, "result": result}
 
 
+@fans_out(runner="vrgtask.automation.fleet:apply_fleet")
 @click.command(
     epilog=examples(
         "vrgtask apply -f automation.yaml",
         "vrgtask apply -f automation.yaml --dry-run        (same as diff)",
         "vrgtask apply -f automation.yaml --prune --yes",
         "vrgtask sandbox sample | vrgtask --sandbox apply -f - --yes",
+        "vrgtask -A apply -f automation.yaml --dry-run   (every profile's plan)",
+        "vrgtask -p site-a,site-b apply -f automation.yaml --yes",
     )
 )
 @click.option("-f", "--file", "source", required=True, metavar="FILE", help=FILE_HELP)
