@@ -396,6 +396,17 @@ def refusal(command_path: str, fleet: Fleet) -> str:
     )
 
 
+def _rest(ctx: click.Context) -> list[str]:
+    """The arguments a group left for its subcommand: the subcommand's name
+    (``protected_args``, deprecated since click 8.2) and what follows it."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        protected = list(getattr(ctx, "protected_args", []))
+    return [*protected, *ctx.args]
+
+
 def _leaf(
     ctx: click.Context, command: click.Command, args: list[str]
 ) -> tuple[click.Command | None, list[str]]:
@@ -409,7 +420,7 @@ def _leaf(
             sub = command.make_context(
                 command.name, list(args), parent=ctx, resilient_parsing=True
             )
-            rest = [*getattr(sub, "protected_args", []), *sub.args]
+            rest = _rest(sub)
             if not rest:
                 return None, words
             name, found, args = command.resolve_command(sub, rest)
@@ -776,9 +787,7 @@ def show_sections(app: AppContext, results: Sequence[ProfileResult]) -> None:
             elif event.kind == "one":
                 app.render_one(*event.payload)
             elif event.kind == "sections":
-                render = getattr(app, "render_sections", None)
-                if render is not None:
-                    render(event.payload[0])
+                _render_sections(app, event.payload[0])
             elif event.kind == "done":
                 _echo(app, event.payload[0])
             elif event.kind == "text":
@@ -787,6 +796,19 @@ def show_sections(app: AppContext, results: Sequence[ProfileResult]) -> None:
                 _echo(app, one_line(event.payload[0]))
         if result.failed:
             _echo(app, f"  failed: {result.error}")
+
+
+def _render_sections(app: AppContext, sections: Sequence[Any]) -> None:
+    render = getattr(app, "render_sections", None)
+    if render is not None:
+        render(sections)
+        return
+    for section in sections:  # an AppContext without render_sections: titles and tables
+        _echo(app, one_line(section.title))
+        if section.rows:
+            app.render_list(section.rows, section.columns)
+        else:
+            _echo(app, f"  {one_line(getattr(section, 'empty', 'none'))}")
 
 
 def summary_line(results: Sequence[ProfileResult]) -> str:
