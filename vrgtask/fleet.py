@@ -708,6 +708,8 @@ def merge_rows(app: AppContext, results: Sequence[ProfileResult]) -> None:
                 lines.append(event.payload[0].rstrip("\n"))
     for columns, key, empty, rows in groups.values():
         _print_rows(app, rows, columns, key, empty)
+    if not groups and not lines and _structured(app) and not app.quiet and app.query is None:
+        app.render_list([], [PROFILE_COLUMN])  # no profile answered: still valid output
     if not app.quiet:
         for line in lines:
             from vrgtask.formatters import escape_control
