@@ -65,6 +65,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from vrgtask.sandbox.filters import FilterError, compile_filter
+from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR, BodyError, parse_body, year_in_range
 from vrgtask.sandbox.projection import (
     AllColumns,
     Entry,
@@ -431,7 +432,7 @@ class _Request:
         try:
             predicate = compile_filter(params.get("filter", ""), frozenset(names))
         except FilterError as exc:
-            raise ApiError(422, str(exc)) from None
+            raise ApiError(exc.status, str(exc)) from None
         entries = self.fields(params)
         order = self.sort_order(spec, params.get("sort", ""))
         limit = _uint(params, "limit")
@@ -492,8 +493,10 @@ class _Request:
             return None
         day = date.fromisoformat(text)
         tz = self.emulator.tz
-        start = datetime(day.year, day.month, day.day, tzinfo=tz)
-        return int(start.timestamp())
+        try:
+            return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+        except (ValueError, OverflowError, OSError):  # a date no epoch can hold
+            return None
 
     def next_fire(self, schedule_key: Any) -> int:
         """The next run of a schedule (a trigger's ``trigger`` timer); 0 when none."""
@@ -687,13 +690,10 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
 
-    def reject(constant: str) -> Any:
-        raise ValueError(constant)
-
     try:
-        value = json.loads(body, parse_constant=reject)
-    except ValueError:
-        raise ApiError(400, "Invalid JSON in the request body") from None
+        value = parse_body(body)  # size, depth, NaN: refused before anything is stored
+    except BodyError as exc:
+        raise ApiError(exc.status, exc.message) from None
     if not isinstance(value, dict):
         raise ApiError(400, "The request body must be a JSON object")
     return value
@@ -805,6 +805,10 @@ def _check_schedule(req: _Request, merged: Mapping[str, Any]) -> None:
         raise ApiError(
             422, "Invalid value for 'end_date': expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
         )
+    for name in ("start_date", "end_date"):
+        text = merged[name] or ""
+        if text and not year_in_range(int(text[:4])):
+            raise ApiError(422, f"Invalid value for '{name}': years {MIN_YEAR} to {MAX_YEAR} only")
     if merged["task"] is not None:
         req.existing("tasks", merged["task"], "task")
 
