@@ -171,6 +171,8 @@ def serve(
     store: Any = FileStore(state) if state is not None else MemoryStore(seed_state(tasks))
     if state is not None and tasks:
         store.reset(extra_tasks=tasks)
+    elif state is not None:
+        store.status()  # an unusable state file: exit 3 now, not a 500 on every request
     server = SandboxServer(Emulator(store), port=port, certfile=cert, keyfile=key, ca_dir=ca_dir)
     server.start()
     ca = server.ca_pem_path

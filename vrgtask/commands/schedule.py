@@ -227,21 +227,36 @@ class TimeOfDay(click.ParamType):  # type: ignore[type-arg]
 
 
 class ScheduleDate(click.ParamType):  # type: ignore[type-arg]
-    """A calendar date written YYYY-MM-DD; returned as that text."""
+    """A calendar date written YYYY-MM-DD; returned as that text.
+
+    Years MIN_YEAR..MAX_YEAR only (1971-2999): every epoch computed from such a
+    date, in any time zone, is representable -- on the platform, in the
+    sandbox and when vrgtask reads run times back.
+    """
 
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
+
         if isinstance(value, date) and not isinstance(value, datetime):
-            return value.isoformat()
-        text = str(value).strip()
+            text = value.isoformat()
+        else:
+            text = str(value).strip()
         match = _DATE.fullmatch(text)
         if not match:
             self.fail(f"{text!r} is not a date written YYYY-MM-DD", param, ctx)
         try:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError as exc:
             self.fail(f"{text!r} is not a valid date ({exc})", param, ctx)
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            self.fail(
+                f"{text!r} is out of range: use a date from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31",
+                param,
+                ctx,
+            )
+        return day.isoformat()
 
 
 _DAY_WORDS: dict[str, tuple[str, ...]] = {

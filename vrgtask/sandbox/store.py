@@ -288,7 +288,7 @@ class FileStore:
     def _not_a_file(self, mode: int) -> SandboxStateError:
         return SandboxStateError(
             f"the sandbox state file {self.path} is {_kind(mode)}, not a regular file; "
-            "it was left untouched. Set VRGTASK_SANDBOX_STATE to the path of a regular file."
+            "it was left untouched. Point VRGTASK_SANDBOX_STATE (or --state) at a regular file."
         )
 
     def _check_kind(self, target: Path) -> bool:
