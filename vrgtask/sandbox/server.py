@@ -14,8 +14,9 @@ optional ``trustme`` package) and writes the CA to ``ca_pem_path``.
 
 HTTP/1.1 with keep-alive; one thread per connection; requests to the emulator
 are serialised by a lock. A request body larger than
-:data:`~vrgtask.sandbox.limits.MAX_BODY_BYTES` is answered 413 without being
-read (the connection then closes); a malformed one 400; a failure inside the
+:data:`~vrgtask.sandbox.limits.MAX_BODY_BYTES` is answered 413 (a moderately
+larger one is read and dropped first, a huge one is not read at all; the
+connection then closes); a malformed one 400; a failure inside the
 emulator 500 with the reason (nothing of that request is stored) -- the
 server keeps serving every other request. Every ``/api/...`` request (and any other path that
 is not a control endpoint) is recorded in :attr:`SandboxServer.log` and may
@@ -67,6 +68,7 @@ IDLE_TIMEOUT = 60.0
 MAX_RESET_TASKS = 100_000  # as `sandbox reset --tasks`; more would outgrow the state limits
 _MAX_LINE = 4096  # a chunk-size or trailer line
 _MAX_TRAILERS = 100
+_DRAIN_LIMIT = 4 * MAX_BODY_BYTES  # a larger body is refused without reading it
 
 
 class _BodyTooLarge(Exception):
@@ -181,6 +183,15 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError("invalid Content-Length")
         length = int(text)
         if length > MAX_BODY_BYTES:
+            if length <= _DRAIN_LIMIT:
+                # Read and drop it (bounded memory), so that a client still
+                # sending gets to read the 413 instead of a broken pipe.
+                left = length
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 1 << 16))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
             raise _BodyTooLarge(length)
         return self.rfile.read(length) if length else b""
 

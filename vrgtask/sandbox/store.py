@@ -406,6 +406,7 @@ class FileStore:
         """
         target = self.target
         self._make_directory(target)
+        self._check_kind(target)  # no lock file next to /dev/zero or a FIFO
         with self._locked(target):
             state = self._load(target)
             if state is None:
