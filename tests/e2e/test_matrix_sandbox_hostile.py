@@ -99,6 +99,12 @@ SCHEDULE_DATE_CASES: list[tuple[str, list[str], str]] = [
      "--start-date"),
     ("update-end-9999", ["schedule", "update", "nightly", "--end-date", "9999-12-31"],
      "--end-date"),
+    ("show-start-9999", ["schedule", "show", "nightly", "--start-time", "9999-12-31T23:00:00"],
+     "--start-time"),
+    ("show-start-0001", ["schedule", "show", "nightly", "--start-time", "0001-01-01T00:00+14:00"],
+     "--start-time"),
+    ("show-end-3000", ["schedule", "show", "nightly", "--end-time", "3000-01-01"],
+     "--end-time"),
 ]  # fmt: skip
 
 
@@ -353,7 +359,7 @@ def _connect(server: SandboxServer) -> ssl.SSLSocket:
 
 
 def _read_response(sock: ssl.SSLSocket) -> tuple[int, dict[str, str], bytes]:
-    response = http.client.HTTPResponse(sock)  # type: ignore[arg-type]
+    response = http.client.HTTPResponse(sock)
     response.begin()
     body = response.read()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, body

@@ -314,9 +314,16 @@ def _offset(text: str) -> timezone:
 
 
 class PointInTime(click.ParamType):  # type: ignore[type-arg]
-    """A date (local midnight) or date-time, local unless it carries an offset; epoch int."""
+    """A date (local midnight) or date-time, local unless it carries an offset; epoch int.
+
+    ``bounded`` (the command-line options): years MIN_YEAR..MAX_YEAR only, as
+    :class:`ScheduleDate`; unbounded it also reads what a server answers.
+    """
 
     name = "WHEN"
+
+    def __init__(self, bounded: bool = False) -> None:
+        self.bounded = bounded
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -340,6 +347,16 @@ class PointInTime(click.ParamType):  # type: ignore[type-arg]
                 int(minute or 0),
                 int(second or 0),
             )
+            if self.bounded:
+                from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
+
+                if not MIN_YEAR <= moment.year <= MAX_YEAR:
+                    self.fail(
+                        f"{text!r} is out of range: use a time from {MIN_YEAR}-01-01 "
+                        f"to {MAX_YEAR}-12-31",
+                        param,
+                        ctx,
+                    )
             # Without an offset the wall-clock time is read in the local time zone.
             moment = moment.replace(tzinfo=_offset(offset)) if offset else moment.astimezone()
             return int(moment.timestamp())
@@ -925,13 +942,13 @@ def disable_schedule(schedule_ref: str) -> None:
 )
 @click.option(
     "--start-time",
-    type=PointInTime(),
+    type=PointInTime(bounded=True),
     help="Start of the window: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], local time unless "
     "an offset (+01:00, Z) is given [default: now].",
 )
 @click.option(
     "--end-time",
-    type=PointInTime(),
+    type=PointInTime(bounded=True),
     help="End of the window, written like --start-time.",
 )
 @output_options
