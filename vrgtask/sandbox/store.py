@@ -54,7 +54,12 @@ class Store(Protocol):
     """What the emulator needs from a store."""
 
     def transaction(self) -> AbstractContextManager[dict[str, Any]]:
-        """Exclusive access to the mutable state for one request."""
+        """Exclusive access to the mutable state for one request.
+
+        All or nothing: when the body raises, nothing it changed is kept. The
+        emulator replaces a row's nested values (``settings_args``, ``_run``)
+        rather than editing them in place.
+        """
         ...
 
     def mark_changed(self) -> None:
