@@ -406,6 +406,15 @@ FILTER_CASES = [
     ("parentheses-32", "(" * MAX_FILTER_DEPTH + "name eq 'power-on-dev'" + ")" * 32, 200, ""),
 ]  # fmt: skip
 
+QUERY_CASES = [
+    ("fields-flatten-2000-deep", "fields=" + "flatten(creator[" * 2000 + "name" + "])" * 2000,
+     400, "nested more than"),
+    ("fields-count-3000-deep", "fields=" + "count(" * 3000 + "x" + ")" * 3000, 400,
+     "nested more than"),
+    ("limit-5000-digits", "limit=" + "9" * 5000, 422, "Invalid limit"),
+    ("offset-30-digits", "offset=" + "9" * 30, 422, "Invalid offset"),
+]  # fmt: skip
+
 
 @pytest.mark.parametrize(
     ("text", "status", "says"), [c[1:] for c in FILTER_CASES], ids=[c[0] for c in FILTER_CASES]
@@ -420,6 +429,24 @@ def test_hostile_filters_are_answered_clearly(
     else:
         assert len(response.json()) in (1, 5)
     assert web.get(api(trust_sandbox, "tasks"), timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "says"), [c[1:] for c in QUERY_CASES], ids=[c[0] for c in QUERY_CASES]
+)
+def test_hostile_query_parameters_are_answered_clearly(
+    trust_sandbox: SandboxServer, web: requests.Session, query: str, status: int, says: str
+) -> None:
+    response = web.get(f"{api(trust_sandbox, 'tasks')}?{query}", timeout=30)
+    assert response.status_code == status, response.text[:300]
+    assert says in response.json()["err"]
+
+
+def test_a_row_key_of_5000_digits_is_404(
+    trust_sandbox: SandboxServer, web: requests.Session
+) -> None:
+    response = web.get(api(trust_sandbox, "tasks/" + "9" * 5000), timeout=30)
+    assert response.status_code == 404
 
 
 def test_a_stalled_client_does_not_stop_the_others(

@@ -65,7 +65,15 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from vrgtask.sandbox.filters import FilterError, compile_filter
-from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR, BodyError, parse_body, year_in_range
+from vrgtask.sandbox.limits import (
+    MAX_FILTER_DEPTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    BodyError,
+    bracket_depth,
+    parse_body,
+    year_in_range,
+)
 from vrgtask.sandbox.projection import (
     AllColumns,
     Entry,
@@ -86,7 +94,7 @@ MAX_SCHEDULE_RESULTS = 1440
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATETIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
-_UINT_RE = re.compile(r"[0-9]+")
+_UINT_RE = re.compile(r"[0-9]{1,18}")  # longer: no row, no page (and no huge int)
 _TYPE_NAMES = {
     "int": "an integer",
     "str": "a string",
@@ -417,6 +425,8 @@ class _Request:
         text = params.get("fields")
         if text is None:
             return [AllColumns()]
+        if bracket_depth(text) > MAX_FILTER_DEPTH:
+            raise ApiError(400, f"Invalid fields: nested more than {MAX_FILTER_DEPTH} levels")
         try:
             return parse_fields(text)
         except ProjectionError as exc:

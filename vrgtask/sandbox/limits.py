@@ -11,7 +11,8 @@ stack (and, worse, being stored so that every later request fails).
 * A state file: a regular file of at most :data:`MAX_STATE_BYTES` bytes, nested
   at most :data:`MAX_STATE_DEPTH` levels (the rows sit at level 4).
 * A filter: at most :data:`MAX_FILTER_DEPTH` levels of parentheses and
-  :data:`MAX_FILTER_TERMS` comparisons (see :mod:`vrgtask.sandbox.filters`).
+  :data:`MAX_FILTER_TERMS` comparisons (see :mod:`vrgtask.sandbox.filters`);
+  a ``fields`` list: as many levels of brackets. Deeper is 400.
 * Dates: years :data:`MIN_YEAR` to :data:`MAX_YEAR`, so that every epoch
   computed from them (in any time zone) stays representable.
 """
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "BodyError",
+    "bracket_depth",
     "json_depth_exceeds",
     "parse_body",
     "year_in_range",
@@ -103,6 +105,18 @@ def parse_body(body: bytes) -> Any:
             400, f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)"
         )
     return value
+
+
+def bracket_depth(text: str) -> int:
+    """How deeply ``(`` and ``[`` nest in ``text`` (a ``fields`` list, say)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]":
+            depth -= 1
+    return deepest
 
 
 def year_in_range(year: int) -> bool:
