@@ -100,10 +100,12 @@ def state_problem(state: Any) -> str | None:
         if name != "tables" and json_depth_exceeds(value, MAX_STATE_DEPTH - 1):
             return too_deep
     for name, rows in state["tables"].items():
-        if not isinstance(rows, dict) or not all(isinstance(r, dict) for r in rows.values()):
+        if not isinstance(rows, dict):
             return f"table {name!r} is malformed"
         highest = 0
         for text, row in rows.items():
+            if row.__class__ is not dict:
+                return f"table {name!r} is malformed"
             key = row.get("$key")
             if key.__class__ is int and key > 0:  # (not a bool)
                 if str(key) != text:
