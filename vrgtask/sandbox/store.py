@@ -384,17 +384,23 @@ class FileStore:
                 f"{MAX_STATE_DEPTH} levels); {self.path} was left as it was"
             )
         temp = self._temp_path(target)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(temp)
-            raise
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp, target)
+            except BaseException:
+                with suppress(OSError):
+                    os.unlink(temp)
+                raise
+        except OSError as exc:  # disk full, read-only directory...
+            raise SandboxStateError(
+                f"cannot write the sandbox state file {self.path}: {exc.strerror or exc}; "
+                "it keeps its previous content"
+            ) from None
         if sys.platform != "win32":
             # Make the rename itself durable.
             with suppress(OSError):
