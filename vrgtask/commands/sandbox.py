@@ -171,8 +171,8 @@ def _setting_value(key: str, text: str) -> Any:
         "vrgtask sandbox config actions default",
     ),
 )
-@click.argument("key", required=False, type=click.Choice(sorted(SETTINGS)))
-@click.argument("value", required=False)
+@click.argument("key", metavar="[KEY]", required=False, type=click.Choice(sorted(SETTINGS)))
+@click.argument("value", metavar="[VALUE]", required=False)
 @output_options
 def config(key: str | None, value: str | None) -> None:
     """Show or change the sandbox's settings (kept in its state file).
