@@ -251,6 +251,9 @@ def test_empty_agenda_says_so_on_a_table(invoke: Invoke, client: MagicMock) -> N
         (["--task", ""], "--task"),
         (["--watch", "1"], "--watch"),
         (["--watch", "x"], "--watch"),
+        (["--watch", "-5"], "--watch"),
+        (["--watch=-5", "--hours", "2"], "--watch"),
+        (["--hours", "2", "--watch", "-0.5"], "--watch"),
         (["--watch"], "--watch"),  # no terminal in tests
     ],
 )

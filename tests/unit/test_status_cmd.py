@@ -316,6 +316,7 @@ def test_schedule_ended(end_date: str, ended: bool) -> None:
         (["--fail-on", "sometimes"], "--fail-on"),
         (["--watch", "0"], "--watch"),
         (["--watch", "nan"], "--watch"),
+        (["--watch", "-3"], "--watch"),
         (["--watch"], "--watch"),
     ],
 )

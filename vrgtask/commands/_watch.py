@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ __all__ = [
     "WATCH_DEFAULT",
     "WATCH_MAX",
     "WATCH_MIN",
+    "WatchCommand",
     "check_watch",
     "stdout_is_terminal",
     "watch_loop",
@@ -37,6 +39,35 @@ WATCH_MAX = 86400.0
 CLEAR = "\x1b[H\x1b[2J"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+_NEGATIVE = re.compile(r"-[0-9.]")
+
+
+class WatchCommand(click.Command):
+    """A command with ``--watch [SECONDS]``.
+
+    The value is optional, so click would take ``--watch -5`` for ``--watch``
+    and an unknown option ``-5``; a negative number right after ``--watch`` is
+    refused as a bad value of ``--watch`` instead.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for index, arg in enumerate(args):
+            if arg == "--":
+                break
+            value = None
+            if arg == "--watch" and index + 1 < len(args):
+                value = args[index + 1]
+            elif arg.startswith("--watch="):
+                value = arg.partition("=")[2]
+            if value is not None and _NEGATIVE.match(value):
+                raise click.BadParameter(
+                    f"{value!r}: give {WATCH_MIN:g} to {WATCH_MAX:g} seconds",
+                    ctx=ctx,
+                    param_hint="'--watch'",
+                )
+        return super().parse_args(ctx, args)
 
 
 def watch_option(func: F) -> F:

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from vrgtask.commands._common import NAME_OR_KEY, examples, resolve
-from vrgtask.commands._watch import check_watch, watch_loop, watch_option
+from vrgtask.commands._watch import WatchCommand, check_watch, watch_loop, watch_option
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
@@ -193,6 +193,7 @@ def _draw(
 
 @click.command(
     "agenda",
+    cls=WatchCommand,
     epilog=examples(
         "vrgtask agenda                          (the next 24 hours)",
         "vrgtask agenda --hours 72 --task nightly-snapshot",

@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from vrgtask.commands._common import examples
-from vrgtask.commands._watch import check_watch, watch_loop, watch_option
+from vrgtask.commands._watch import WatchCommand, check_watch, watch_loop, watch_option
 from vrgtask.commands.agenda import AGENDA_COLUMNS, active_triggers, collect_agenda
 from vrgtask.commands.history import ERROR_LEVELS, LEVEL_STYLES, log_time_iso
 from vrgtask.context import AppContext, Section, get_app, output_options
@@ -394,6 +394,7 @@ def _draw(app: AppContext, since: datetime | None, fail_on: str) -> int:
 
 @click.command(
     "status",
+    cls=WatchCommand,
     epilog=examples(
         "vrgtask status                             (the morning check)",
         "vrgtask status --since 7d --fail-on warnings",
