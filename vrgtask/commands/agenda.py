@@ -9,7 +9,8 @@ three requests (connection check, tasks, triggers) plus one per schedule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import importlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "Agenda",
     "active_triggers",
     "agenda",
+    "ask_schedule",
     "collect_agenda",
 ]
 
@@ -70,6 +72,36 @@ def active_triggers(triggers: Iterable[Any], enabled_tasks: Mapping[int, str]) -
     return [t for t in triggers if _int(t.task_key) in enabled_tasks and bool(t.get("sch_enabled"))]
 
 
+def _action_sender() -> Callable[..., Any] | None:
+    """``vrgtask.actions.send_action`` when this build has it, else None.
+
+    That helper sends an action in the documented form and falls back to the
+    SDK's form (``schedule show`` uses it where it exists); without it the
+    SDK's ``get_schedule`` is asked directly.
+    """
+    try:
+        module = importlib.import_module("vrgtask.actions")
+    except ImportError:
+        return None
+    sender = getattr(module, "send_action", None)
+    return sender if callable(sender) else None
+
+
+def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> list[Any]:
+    """One schedule's runs in ``[start, end]`` (its ``get_schedule`` action): one request."""
+    from vrgtask.commands.schedule import _run_entries
+
+    sender = _action_sender()
+    if sender is None:
+        answer = client.task_schedules.get_schedule(
+            key, max_results=limit, start_time=start, end_time=end
+        )
+    else:
+        params = {"max": limit, "start_time": start, "end_time": end}
+        answer = sender(client, "task_schedules", key, "get_schedule", params)
+    return _run_entries(answer)
+
+
 def collect_agenda(
     client: Any,
     triggers: Sequence[Any],
@@ -85,7 +117,7 @@ def collect_agenda(
     a schedule with exactly ``limit`` runs is not reported as cut; at the
     API's bound of 1440 a full answer is reported as possibly cut.)
     """
-    from vrgtask.commands.schedule import _run_entries, run_entry_epoch
+    from vrgtask.commands.schedule import run_entry_epoch
 
     by_schedule: dict[int, list[Any]] = {}
     names: dict[int, str] = {}
@@ -99,10 +131,7 @@ def collect_agenda(
     result = Agenda()
     seen: set[tuple[int, int, int]] = set()
     for schedule_key in sorted(by_schedule):
-        answer = client.task_schedules.get_schedule(
-            schedule_key, max_results=ask, start_time=start, end_time=end
-        )
-        entries = _run_entries(answer)
+        entries = ask_schedule(client, schedule_key, ask, start, end)
         epochs: list[int] = []
         bad = 0
         for entry in entries:
