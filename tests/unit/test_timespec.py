@@ -177,3 +177,33 @@ def test_local_display() -> None:
     assert format_local("2026-11-30T02:00:03+01:00") == "Mon 2026-11-30 02:00:03"
     assert format_local(None) == ""
     assert format_local("garbage") == "garbage"
+
+
+@pytest.mark.parametrize(
+    "argv", [["agenda", "--help"], ["status", "--help"], ["task", "history", "--help"]]
+)
+def test_help_of_the_daily_commands_imports_nothing_heavy(argv: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from vrgtask.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "finally:\n"
+        "    heavy = ('pyvergeos', 'requests', 'urllib3', 'tabulate')\n"
+        "    print('LOADED=' + ','.join(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=dict(os.environ),
+    )
+    assert out.stdout.startswith("Usage:"), out.stderr
+    assert "Examples:" in out.stdout
+    assert "LOADED=\n" in out.stderr
