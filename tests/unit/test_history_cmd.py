@@ -213,3 +213,11 @@ def test_help_has_examples(invoke: Invoke) -> None:
     assert "Examples:" in result.stdout
     assert "vrgtask task history nightly-snapshot --since 7d --errors" in result.stdout
     assert "history" in invoke("task", "--help").stdout
+
+
+def test_entries_are_newest_first_whatever_the_server_order(
+    invoke: Invoke, client: MagicMock
+) -> None:
+    client.logs.list.return_value = [log_entry(*e) for e in reversed(ENTRIES)]
+    rows = json.loads(invoke("task", "history", "nightly-backup", "-o", "json").stdout)
+    assert [r["$key"] for r in rows] == [12, 11, 10]

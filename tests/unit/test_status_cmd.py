@@ -349,3 +349,13 @@ def test_help_has_examples(invoke: Invoke) -> None:
     result = invoke("status", "--help")
     assert "Examples:" in result.stdout
     assert "vrgtask status --since 7d --fail-on warnings" in result.stdout
+
+
+def test_failed_runs_are_newest_first(invoke: Invoke, engine: MagicMock) -> None:
+    engine.logs.list.return_value = [
+        failure(901, "old", "a", 7200),
+        failure(902, "gone", "b", 60),
+        failure(903, "nightly-backup", "c", 600),
+    ]
+    failed = json.loads(invoke("status", "-o", "json").stdout)["failed"]
+    assert [(f["log_key"], f["task_key"]) for f in failed] == [(902, None), (903, 100), (901, 104)]

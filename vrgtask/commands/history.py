@@ -26,6 +26,7 @@ __all__ = [
     "history_command",
     "log_time_iso",
     "log_to_row",
+    "newest_first",
 ]
 
 LEVEL_STYLES = {
@@ -67,6 +68,19 @@ def log_time_iso(timestamp: Any) -> str | None:
 def log_to_row(entry: Any) -> dict[str, Any]:
     """One SDK Log as a row: every raw field the server sent, plus ``time``."""
     return {**dict(entry), "time": log_time_iso(entry.get("timestamp"))}
+
+
+def _stamp(row: Any) -> int:
+    try:
+        return int(row.get("timestamp"))
+    except (TypeError, ValueError):
+        return 0
+
+
+def newest_first(rows: list[Any]) -> list[Any]:
+    """Log rows by ``timestamp``, newest first (the server is asked to sort them
+    so already; entries of the same moment keep the server's order)."""
+    return sorted(rows, key=_stamp, reverse=True)
 
 
 def _quote(value: str) -> str:
@@ -155,7 +169,7 @@ def history_command(
         since=since,
         limit=limit,
     )
-    rows = [log_to_row(e) for e in entries]
+    rows = newest_first([log_to_row(e) for e in entries])
     logged = {str(r.get("object_name")) for r in rows}
     absent = [ref for ref in missing if ref not in logged]
     if absent:

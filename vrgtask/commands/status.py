@@ -21,7 +21,7 @@ import click
 from vrgtask.commands._common import examples
 from vrgtask.commands._watch import WatchCommand, check_watch, watch_loop, watch_option
 from vrgtask.commands.agenda import AGENDA_COLUMNS, active_triggers, collect_agenda
-from vrgtask.commands.history import ERROR_LEVELS, LEVEL_STYLES, log_time_iso
+from vrgtask.commands.history import ERROR_LEVELS, LEVEL_STYLES, log_time_iso, newest_first
 from vrgtask.context import AppContext, Section, get_app, output_options
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
@@ -320,7 +320,7 @@ def _failed(engine: Engine, entries: Iterable[Any]) -> list[dict[str, Any]]:
     for key, task in engine.tasks.items():
         keys_by_name.setdefault(task["name"], []).append(key)
     rows = []
-    for entry in entries:
+    for entry in newest_first(list(entries)):
         name = str(entry.get("object_name") or "")
         keys = keys_by_name.get(name, [])
         micros = _int(entry.get("timestamp"))
