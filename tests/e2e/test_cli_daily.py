@@ -441,3 +441,14 @@ def test_status_findings(sandbox_env: SandboxServer) -> None:
     assert run_cli("trigger", "delete", str(never["trigger_key"]), "--yes").exit_code == 0
     assert run_cli("status", "--since", "1m").exit_code == 0
     assert run_cli("status", "--since", "1m", "--fail-on", "warnings").exit_code == 1
+
+
+def test_history_of_several_tasks_is_one_log_request(failed_run: SandboxServer) -> None:
+    rows = js("task", "history", "nightly-snapshot", "tenant-poweroff", "2", "--limit", "500")
+    assert requests(failed_run) == [("GET", "system"), ("GET", "tasks"), ("GET", "logs")]
+    names = {r["object_name"] for r in rows}
+    assert "tenant-poweroff" in names
+    assert "nightly-snapshot" in names
+    assert names <= {"nightly-snapshot", "tenant-poweroff", "power-on-dev"}
+    out = run_cli("task", "history", "nightly-snapshot", "tenant-poweroff")
+    assert out.stdout.splitlines()[0].split() == ["Time", "Task", "Level", "Text", "User"]
