@@ -319,3 +319,15 @@ def test_help_has_examples(invoke: Invoke) -> None:
     assert result.exit_code == 0
     assert "Examples:" in result.stdout
     assert "vrgtask agenda --until tomorrow" in result.stdout
+
+
+def test_a_trigger_without_the_schedule_flag_counts_as_enabled(
+    invoke: Invoke, client: MagicMock, make_trigger: Callable[..., Any]
+) -> None:
+    from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
+    from support import TRIGGER_DATA, sdk_object
+
+    bare = {k: v for k, v in TRIGGER_DATA.items() if k != "sch_enabled"}
+    client.task_schedule_triggers.list.return_value = [sdk_object(TaskScheduleTrigger, bare)]
+    result = invoke("agenda", "-o", "json")
+    assert [r["task_key"] for r in json.loads(result.stdout)] == [100]

@@ -359,3 +359,11 @@ def test_failed_runs_are_newest_first(invoke: Invoke, engine: MagicMock) -> None
     ]
     failed = json.loads(invoke("status", "-o", "json").stdout)["failed"]
     assert [(f["log_key"], f["task_key"]) for f in failed] == [(902, None), (903, 100), (901, 104)]
+
+
+def test_the_schedule_list_decides_what_is_enabled(invoke: Invoke, engine: MagicMock) -> None:
+    for trig in engine.task_schedule_triggers.list.return_value:
+        trig["sch_enabled"] = True  # a stale flag: the schedules list says 201 is off
+    invoke("status", "-o", "json")
+    asked = [c.args[0] for c in engine.task_schedules.get_schedule.call_args_list]
+    assert asked == [200, 202, 203]

@@ -67,9 +67,25 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def active_triggers(triggers: Iterable[Any], enabled_tasks: Mapping[int, str]) -> list[Any]:
-    """The triggers that will start runs: enabled task, enabled schedule."""
-    return [t for t in triggers if _int(t.task_key) in enabled_tasks and bool(t.get("sch_enabled"))]
+def active_triggers(
+    triggers: Iterable[Any],
+    enabled_tasks: Mapping[int, str],
+    schedules_enabled: Mapping[int, bool] | None = None,
+) -> list[Any]:
+    """The triggers that will start runs: enabled task, enabled schedule.
+
+    Whether the schedule is enabled comes from ``schedules_enabled`` when
+    given, else from the trigger's own ``sch_enabled`` (the SDK's default
+    projection); a trigger without that field counts as enabled.
+    """
+
+    def schedule_on(trigger: Any) -> bool:
+        key = _int(trigger.schedule_key)
+        if schedules_enabled is not None and key is not None and key in schedules_enabled:
+            return schedules_enabled[key]
+        return bool(trigger.get("sch_enabled", True))
+
+    return [t for t in triggers if _int(t.task_key) in enabled_tasks and schedule_on(t)]
 
 
 def _action_sender() -> Callable[..., Any] | None:

@@ -351,7 +351,9 @@ def _draw(app: AppContext, since: datetime | None, fail_on: str) -> int:
     start = int(now.timestamp())
     upcoming = collect_agenda(
         client,
-        active_triggers(triggers, enabled),
+        active_triggers(
+            triggers, enabled, {k: bool(v.get("enabled")) for k, v in engine.schedules.items()}
+        ),
         enabled,
         start,
         start + UPCOMING_HOURS * 3600,
