@@ -205,3 +205,12 @@ def test_serve_with_a_profile_over_https(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
     assert proc.returncode == 0
+
+
+def test_platform_behaviour_is_documented_and_linked() -> None:
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "platform-behaviour.md").read_text()
+    assert "docs/platform-behaviour.md" in (root / "README.md").read_text()
+    for needle in ("`both`", "`post`", "`put`", "VRGTASK_SANDBOX_ACTIONS", "logs", "$table"):
+        assert needle in doc, needle
+    assert doc.count("settle it with") >= 4  # every table says how to check it
