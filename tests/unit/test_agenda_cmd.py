@@ -331,3 +331,12 @@ def test_a_trigger_without_the_schedule_flag_counts_as_enabled(
     client.task_schedule_triggers.list.return_value = [sdk_object(TaskScheduleTrigger, bare)]
     result = invoke("agenda", "-o", "json")
     assert [r["task_key"] for r in json.loads(result.stdout)] == [100]
+
+
+def test_an_empty_window_asks_no_schedule(client: MagicMock) -> None:
+    from vrgtask.commands.agenda import collect_agenda
+
+    triggers = client.task_schedule_triggers.list.return_value
+    agenda = collect_agenda(client, triggers, {100: "nightly-backup"}, T0, T0 - 1, 10)
+    assert agenda.rows == []
+    client.task_schedules.get_schedule.assert_not_called()

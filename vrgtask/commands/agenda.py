@@ -145,6 +145,8 @@ def collect_agenda(
         names[key] = str(trig.get("schedule_display") or "")
     ask = min(limit + 1, MAX_PER_SCHEDULE)
     result = Agenda()
+    if end < start:  # a fixed --until that a --watch has outlived
+        return result
     seen: set[tuple[int, int, int]] = set()
     for schedule_key in sorted(by_schedule):
         entries = ask_schedule(client, schedule_key, ask, start, end)
