@@ -302,6 +302,8 @@ def test_windows_that_do_not(changes: dict[str, Any]) -> None:
         ("2026-11-30 09:01:00", False),
         ("", False),
         ("garbage", False),
+        (str(T0 - 60), True),
+        (str(T0 + 60), False),
     ],
 )
 def test_schedule_ended(end_date: str, ended: bool) -> None:
@@ -367,3 +369,11 @@ def test_the_schedule_list_decides_what_is_enabled(invoke: Invoke, engine: Magic
     invoke("status", "-o", "json")
     asked = [c.args[0] for c in engine.task_schedules.get_schedule.call_args_list]
     assert asked == [200, 202, 203]
+
+
+def test_missing_day_flags_are_not_a_finding() -> None:
+    engine = _engine()
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+        del engine.schedules[2][day]
+    del engine.schedules[2]["enabled"]
+    assert find_problems(engine, NOW) == []

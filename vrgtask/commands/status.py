@@ -124,6 +124,8 @@ def _end_passed(end_date: Any, now: datetime) -> str | None:
     text = str(end_date or "").strip()
     if not text:
         return None
+    if text.isdigit():  # epoch seconds, as some releases give dates
+        return format_local(int(text)) if int(text) < now.timestamp() else None
     try:
         if len(text) == 10:
             return text if date.fromisoformat(text) < now.date() else None
@@ -135,7 +137,8 @@ def _end_passed(end_date: Any, now: datetime) -> str | None:
 def _never_fires(schedule: Mapping[str, Any]) -> str | None:
     """Why the schedule's window excludes every day, or None when it does not."""
     unit = str(schedule.get("repeat_every") or "hour")
-    if unit in DAY_BOUND_UNITS and not any(schedule.get(day) for day in WEEKDAYS):
+    flags = [schedule[day] for day in WEEKDAYS if day in schedule]
+    if unit in DAY_BOUND_UNITS and flags and not any(flags):
         return "no weekday is selected"
     start = _int(schedule.get("start_time_of_day"))
     end = _int(schedule.get("end_time_of_day"))
@@ -161,7 +164,9 @@ def find_problems(engine: Engine, now: datetime) -> list[dict[str, Any]]:
 
     def schedule_enabled(trig: Mapping[str, Any]) -> bool:
         row = engine.schedules.get(trig["schedule_key"])
-        return bool(row["enabled"]) if row is not None else bool(trig["schedule_enabled"])
+        if row is not None:
+            return bool(row.get("enabled", True))
+        return bool(trig["schedule_enabled"])
 
     for trig in engine.triggers:
         task = engine.tasks.get(trig["task_key"])
@@ -352,7 +357,9 @@ def _draw(app: AppContext, since: datetime | None, fail_on: str) -> int:
     upcoming = collect_agenda(
         client,
         active_triggers(
-            triggers, enabled, {k: bool(v.get("enabled")) for k, v in engine.schedules.items()}
+            triggers,
+            enabled,
+            {k: bool(v.get("enabled", True)) for k, v in engine.schedules.items()},
         ),
         enabled,
         start,
