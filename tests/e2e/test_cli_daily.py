@@ -214,7 +214,7 @@ def test_watch_redraws_on_a_terminal_and_ctrl_c_exits_0(
         stdin=follower,
         stdout=follower,
         stderr=follower,
-        env=os.environ.copy(),
+        env={**os.environ, "TERM": "xterm"},
     )
     os.close(follower)
     try:

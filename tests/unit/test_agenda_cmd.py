@@ -340,3 +340,15 @@ def test_an_empty_window_asks_no_schedule(client: MagicMock) -> None:
     agenda = collect_agenda(client, triggers, {100: "nightly-backup"}, T0, T0 - 1, 10)
     assert agenda.rows == []
     client.task_schedules.get_schedule.assert_not_called()
+
+
+def test_watch_needs_a_terminal_that_can_redraw(
+    mocker: MockerFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vrgtask.commands import _watch
+
+    mocker.patch.object(_watch.sys.stdout, "isatty", return_value=True)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert _watch.stdout_is_terminal()
+    monkeypatch.setenv("TERM", "dumb")
+    assert not _watch.stdout_is_terminal()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import sys
 import time
@@ -85,15 +86,18 @@ def watch_option(func: F) -> F:
 
 
 def stdout_is_terminal() -> bool:
-    """Whether stdout is a terminal that can be redrawn (the seam tests replace)."""
-    return sys.stdout.isatty()
+    """Whether stdout is a terminal that can be redrawn (the seam tests replace).
+
+    ``TERM=dumb`` says the terminal has no cursor control.
+    """
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def check_watch(watch: float | None) -> None:
     """Refuse ``--watch`` without a terminal (exit 2, before any request)."""
     if watch is not None and not stdout_is_terminal():
         raise click.BadParameter(
-            "redraws the screen and needs a terminal on stdout; run it without "
+            "redraws the screen and needs a terminal on stdout (not TERM=dumb); run it without "
             "--watch from scripts and cron",
             param_hint="'--watch'",
         )
