@@ -345,9 +345,11 @@ def test_an_empty_window_asks_no_schedule(client: MagicMock) -> None:
 def test_watch_needs_a_terminal_that_can_redraw(
     mocker: MockerFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import sys
+
     from vrgtask.commands import _watch
 
-    mocker.patch.object(_watch.sys.stdout, "isatty", return_value=True)
+    mocker.patch.object(sys.stdout, "isatty", return_value=True)
     monkeypatch.setenv("TERM", "xterm-256color")
     assert _watch.stdout_is_terminal()
     monkeypatch.setenv("TERM", "dumb")
