@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
@@ -39,6 +39,7 @@ __all__ = [
     "QUIET_HELP",
     "AppContext",
     "LazyChoice",
+    "Section",
     "build_client",
     "get_app",
     "lookup_path",
@@ -362,6 +363,36 @@ class AppContext:
         click.echo("\r\x1b[2K", err=True, nl=False, color=True)
         self._status_drawn = False
 
+    def render_sections(self, sections: Sequence[Section]) -> None:
+        """Several titled lists as one result (``vrgtask status``).
+
+        ``table``/``wide`` print each title and its table; every other format
+        gets one object, section name -> its rows (``format_one``); --query
+        reads that object; --quiet prints nothing.
+        """
+        result = {section.name: list(section.rows) for section in sections}
+        if self.query is not None:
+            click.echo(self._query(result))
+            return
+        if self.quiet:
+            return
+        if self.output not in {"table", "wide"}:
+            columns = [Column(section.name) for section in sections]
+            self._print(load_formatter(self.output).format_one(result, columns, self._options()))
+            return
+        formatter = load_formatter(self.output)
+        parts = []
+        for section in sections:
+            title = escape_control(section.title)
+            if self.color:
+                title = click.style(title, bold=True)
+            if section.rows:
+                body = formatter.format_list(section.rows, section.columns, self._options())
+            else:
+                body = f"  {escape_control(section.empty)}"
+            parts.append(f"{title}\n{body}")
+        self._print("\n\n".join(parts))
+
 
 def get_app(ctx: click.Context | None = None) -> AppContext:
     """The AppContext of the current invocation."""
@@ -426,3 +457,13 @@ def output_options(func: F) -> F:
         callback=_set_output,
         help=OUTPUT_HELP,
     )(func)
+
+
+class Section(NamedTuple):
+    """One titled list of a several-part result (:meth:`AppContext.render_sections`)."""
+
+    name: str
+    title: str
+    rows: Sequence[Mapping[str, Any]]
+    columns: Sequence[Column]
+    empty: str = "none"

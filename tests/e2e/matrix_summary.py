@@ -51,6 +51,8 @@ MATRICES: dict[str, str] = {
     "test_secrets": "Secrets: never printed, redacted log, TLS failure",
     "test_interrupts": "Ctrl-C, delete without --yes, broken plugins",
     "test_sandbox_durability": "Sandbox durability: concurrency, kills, corrupt file",
+    "test_matrix_sandbox_hostile": "Sandbox hostile input: dates, failed writes, deep and "
+    "large bodies, hostile HTTP, special state files, symlinks",
 }
 
 

@@ -7,7 +7,9 @@
   part of one; the CLI keeps working (the lock dies with the process).
 * A corrupt state file is reported (exit 3, one line naming the file and
   ``vrgtask sandbox reset``), by reads and writes alike, and is never
-  modified; ``vrgtask sandbox reset`` recovers.
+  modified; ``vrgtask sandbox reset`` recovers. Corrupt includes consistent
+  JSON that would lose data (a ``next_key`` at or below a key in use, a row
+  under the wrong key) and a state nested too deeply to handle.
 """
 
 from __future__ import annotations
@@ -220,7 +222,25 @@ def _truncated() -> bytes:
     return data[: len(data) // 2]
 
 
+def _with(change: str, depth: int = 0) -> bytes:
+    """The seed with one inconsistency a hand edit (or an old bug) could leave."""
+    state = seed_state()
+    if change == "next-key-below-keys":
+        state["next_key"]["tasks"] = 3  # a new task would overwrite task 3
+    elif change == "key-mismatch":
+        state["tables"]["tasks"]["2"]["$key"] = 7
+    else:  # nested far deeper than any body the sandbox accepts
+        state["tables"]["tasks"]["5"]["settings_args"] = "DEEP"
+        text = json.dumps(state).replace('"DEEP"', "[" * depth + "]" * depth)
+        return text.encode()
+    return json.dumps(state).encode()
+
+
 CORRUPTIONS: dict[str, bytes] = {
+    "next-key-below-keys": _with("next-key-below-keys"),
+    "key-mismatch": _with("key-mismatch"),
+    "nested-100-deep": _with("nested", 100),  # loads, but deeper than the limit
+    "nested-970-deep": _with("nested", 970),  # near Python's own recursion limit
     "truncated": _truncated(),
     "garbage-bytes": b"\x00\xff\xfe garbage \x1b[2J\x1b]0;pwned\x07\n",
     "empty": b"",

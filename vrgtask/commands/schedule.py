@@ -228,21 +228,36 @@ class TimeOfDay(click.ParamType):  # type: ignore[type-arg]
 
 
 class ScheduleDate(click.ParamType):  # type: ignore[type-arg]
-    """A calendar date written YYYY-MM-DD; returned as that text."""
+    """A calendar date written YYYY-MM-DD; returned as that text.
+
+    Years MIN_YEAR..MAX_YEAR only (1971-2999): every epoch computed from such a
+    date, in any time zone, is representable -- on the platform, in the
+    sandbox and when vrgtask reads run times back.
+    """
 
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
+
         if isinstance(value, date) and not isinstance(value, datetime):
-            return value.isoformat()
-        text = str(value).strip()
+            text = value.isoformat()
+        else:
+            text = str(value).strip()
         match = _DATE.fullmatch(text)
         if not match:
             self.fail(f"{text!r} is not a date written YYYY-MM-DD", param, ctx)
         try:
-            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         except ValueError as exc:
             self.fail(f"{text!r} is not a valid date ({exc})", param, ctx)
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            self.fail(
+                f"{text!r} is out of range: use a date from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31",
+                param,
+                ctx,
+            )
+        return day.isoformat()
 
 
 _DAY_WORDS: dict[str, tuple[str, ...]] = {
@@ -300,9 +315,16 @@ def _offset(text: str) -> timezone:
 
 
 class PointInTime(click.ParamType):  # type: ignore[type-arg]
-    """A date (local midnight) or date-time, local unless it carries an offset; epoch int."""
+    """A date (local midnight) or date-time, local unless it carries an offset; epoch int.
+
+    ``bounded`` (the command-line options): years MIN_YEAR..MAX_YEAR only, as
+    :class:`ScheduleDate`; unbounded it also reads what a server answers.
+    """
 
     name = "WHEN"
+
+    def __init__(self, bounded: bool = False) -> None:
+        self.bounded = bounded
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
@@ -326,6 +348,16 @@ class PointInTime(click.ParamType):  # type: ignore[type-arg]
                 int(minute or 0),
                 int(second or 0),
             )
+            if self.bounded:
+                from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
+
+                if not MIN_YEAR <= moment.year <= MAX_YEAR:
+                    self.fail(
+                        f"{text!r} is out of range: use a time from {MIN_YEAR}-01-01 "
+                        f"to {MAX_YEAR}-12-31",
+                        param,
+                        ctx,
+                    )
             # Without an offset the wall-clock time is read in the local time zone.
             moment = moment.replace(tzinfo=_offset(offset)) if offset else moment.astimezone()
             return int(moment.timestamp())
@@ -912,13 +944,13 @@ def disable_schedule(schedule_ref: str) -> None:
 )
 @click.option(
     "--start-time",
-    type=PointInTime(),
+    type=PointInTime(bounded=True),
     help="Start of the window: YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], local time unless "
     "an offset (+01:00, Z) is given [default: now].",
 )
 @click.option(
     "--end-time",
-    type=PointInTime(),
+    type=PointInTime(bounded=True),
     help="End of the window, written like --start-time.",
 )
 @output_options

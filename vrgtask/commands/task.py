@@ -25,9 +25,10 @@ from vrgtask.commands._common import (
     nonempty,
     resolve,
 )
+from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
-from vrgtask.fleet import fans_out
 from vrgtask.errors import InterruptedWait, TaskFailedError, WaitTimeoutError
+from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 
 __all__ = [
@@ -192,6 +193,9 @@ def task() -> None:
     TASK arguments take a name or a key. A name shared by several tasks is
     refused (exit 7) and the matching keys are listed.
     """
+
+
+task.add_command(history_command)  # ``task history`` lives in vrgtask/commands/history.py
 
 
 @fans_out()

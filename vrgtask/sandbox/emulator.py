@@ -95,6 +95,15 @@ from urllib.parse import parse_qs, unquote
 
 from vrgtask.sandbox.errors import SandboxStateError
 from vrgtask.sandbox.filters import FilterError, compile_filter
+from vrgtask.sandbox.limits import (
+    MAX_FILTER_DEPTH,
+    MAX_YEAR,
+    MIN_YEAR,
+    BodyError,
+    bracket_depth,
+    parse_body,
+    year_in_range,
+)
 from vrgtask.sandbox.projection import (
     AllColumns,
     Entry,
@@ -148,8 +157,8 @@ ENV_START_DELAY = "VRGTASK_SANDBOX_START_DELAY"
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATETIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
-_UINT_RE = re.compile(r"[0-9]+")
-_INT_TEXT_RE = re.compile(r"\s*-?[0-9]+\s*")
+_UINT_RE = re.compile(r"[0-9]{1,18}")  # longer: no row, no page (and no huge int)
+_INT_TEXT_RE = re.compile(r"\s*-?[0-9]{1,18}\s*")
 _TYPE_NAMES = {
     "int": "an integer",
     "str": "a string",
@@ -749,6 +758,8 @@ class _Request:
         text = params.get("fields")
         if text is None:
             return [AllColumns()]
+        if bracket_depth(text) > MAX_FILTER_DEPTH:
+            raise ApiError(400, f"Invalid fields: nested more than {MAX_FILTER_DEPTH} levels")
         try:
             return parse_fields(text)
         except ProjectionError as exc:
@@ -764,7 +775,7 @@ class _Request:
         try:
             predicate = compile_filter(params.get("filter", ""), frozenset(names))
         except FilterError as exc:
-            raise ApiError(422, str(exc)) from None
+            raise ApiError(exc.status, str(exc)) from None
         entries = self.fields(params)
         order = self.sort_order(spec, params.get("sort", ""))
         limit = _uint(params, "limit")
@@ -822,8 +833,10 @@ class _Request:
             return None
         day = date.fromisoformat(text)
         tz = self.emulator.tz
-        start = datetime(day.year, day.month, day.day, tzinfo=tz)
-        return int(start.timestamp())
+        try:
+            return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp())
+        except (ValueError, OverflowError, OSError):  # a date no epoch can hold
+            return None
 
     def next_fire(self, schedule_key: Any) -> int:
         """The next run of a schedule (a trigger's ``trigger`` timer); 0 when none."""
@@ -1138,13 +1151,10 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
 
-    def reject(constant: str) -> Any:
-        raise ValueError(constant)
-
     try:
-        value = json.loads(body, parse_constant=reject)
-    except ValueError:
-        raise ApiError(400, "Invalid JSON in the request body") from None
+        value = parse_body(body)  # size, depth, NaN: refused before anything is stored
+    except BodyError as exc:
+        raise ApiError(exc.status, exc.message) from None
     if not isinstance(value, dict):
         raise ApiError(400, "The request body must be a JSON object")
     return value
@@ -1253,6 +1263,10 @@ def _check_schedule(req: _Request, merged: Mapping[str, Any]) -> None:
         raise invalid("start_date", "expected YYYY-MM-DD")
     if not _valid_end_date(merged["end_date"] or ""):
         raise invalid("end_date", "expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
+    for name in ("start_date", "end_date"):
+        text = merged[name] or ""
+        if text and not year_in_range(int(text[:4])):
+            raise invalid(name, f"years {MIN_YEAR} to {MAX_YEAR} only")
     if merged["task"] is not None:
         req.existing("tasks", merged["task"], "task")
 

@@ -33,6 +33,10 @@ __all__ = ["INVALID_JSON_BODY", "FaultRule", "FaultSet"]
 
 INVALID_JSON_BODY = b'{"this is": not JSON'
 
+#: The longest a rule may hold a request (an hour), and how many rules may be active.
+MAX_DELAY = 3600
+MAX_RULES = 1000
+
 _KEYS = frozenset(
     {"method", "path", "query", "status", "body", "delay", "drop", "invalid_json", "times"}
 )
@@ -121,9 +125,9 @@ def parse_rule(raw: Any) -> FaultRule:
         not isinstance(delay, int | float)
         or isinstance(delay, bool)
         or not math.isfinite(delay)
-        or delay < 0
+        or not 0 <= delay <= MAX_DELAY
     ):
-        raise ValueError("fault rule: 'delay' must be a number of seconds >= 0")
+        raise ValueError(f"fault rule: 'delay' must be a number of seconds 0..{MAX_DELAY}")
     times = raw.get("times")
     if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
         raise ValueError("fault rule: 'times' must be an integer >= 1 or null")
@@ -156,6 +160,8 @@ class FaultSet:
         parsed = parse_rule(rule.as_dict()) if isinstance(rule, FaultRule) else parse_rule(rule)
         pattern = re.compile(parsed.path) if parsed.path is not None else None
         with self._lock:
+            if len(self._rules) >= MAX_RULES:
+                raise ValueError(f"fault rules: at most {MAX_RULES} at a time")
             self._rules.append((parsed, pattern))
         return parsed
 

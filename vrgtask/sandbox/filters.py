@@ -40,9 +40,12 @@ from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vrgtask.sandbox.limits import MAX_FILTER_DEPTH, MAX_FILTER_TERMS
+
 __all__ = [
     "OPERATORS",
     "FilterError",
+    "FilterTooComplexError",
     "Predicate",
     "compile_filter",
     "parse_filter",
@@ -61,7 +64,20 @@ _NUMBER_RE = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 class FilterError(ValueError):
-    """The filter cannot be parsed or compiled; the API answers 422."""
+    """The filter cannot be parsed or compiled; the API answers ``status`` (422)."""
+
+    status = 422
+
+
+class FilterTooComplexError(FilterError):
+    """The filter is nested too deeply or has too many terms; the API answers 400.
+
+    The limits (:data:`~vrgtask.sandbox.limits.MAX_FILTER_DEPTH` parentheses,
+    :data:`~vrgtask.sandbox.limits.MAX_FILTER_TERMS` comparisons) keep the
+    parser and the compiled predicate off the Python stack's limit.
+    """
+
+    status = 400
 
 
 # --------------------------------------------------------------------------
@@ -168,6 +184,8 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.current = next(self.tokens)
+        self.depth = 0
+        self.terms = 0
 
     def peek(self) -> _Token:
         return self.current
@@ -197,7 +215,13 @@ class _Parser:
     def term(self) -> Node:
         token = self.take()
         if token.kind == "(":
+            self.depth += 1
+            if self.depth > MAX_FILTER_DEPTH:
+                raise FilterTooComplexError(
+                    f"filter nested too deeply: at most {MAX_FILTER_DEPTH} levels of parentheses"
+                )
             node = self.expr()
+            self.depth -= 1
             closing = self.take()
             if closing.kind != ")":
                 raise FilterError(f"expected ')' at position {closing.pos}")
@@ -212,6 +236,9 @@ class _Parser:
         self.take()
         if op.kind != "word" or op.text not in OPERATORS:
             raise FilterError(f"invalid operator {op.text!r} at position {op.pos}")
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise FilterTooComplexError(f"filter too long: at most {MAX_FILTER_TERMS} comparisons")
         return Comparison(token.text, op.text, self.literal())
 
     def literal(self) -> Literal:
@@ -461,11 +488,31 @@ def _compile(node: Node, fields: Container[str] | None) -> Predicate:
         if fields is not None and (node.field.startswith("_") or node.field not in fields):
             raise FilterError(f"invalid field in filter: {node.field!r}")
         return _compile_comparison(node)
-    left = _compile(node.left, fields)
-    right = _compile(node.right, fields)
-    if node.op == "and":
-        return lambda row: left(row) and right(row)
-    return lambda row: left(row) or right(row)
+    # A chain ``a and b or c ...`` is a left-leaning tree as deep as it is long:
+    # walk its left spine and evaluate it in a loop, so neither compiling nor
+    # evaluating recurses once per term (only once per level of parentheses).
+    steps: list[tuple[bool, Predicate]] = []
+    current: Node = node
+    while isinstance(current, Connective):
+        steps.append((current.op == "and", _compile(current.right, fields)))
+        current = current.left
+    first = _compile(current, fields)
+    steps.reverse()
+    if len(steps) == 1:
+        is_and, right = steps[0]
+        if is_and:
+            return lambda row: first(row) and right(row)
+        return lambda row: first(row) or right(row)
+
+    def chain(row: Mapping[str, Any]) -> bool:
+        result = first(row)
+        for is_and, predicate in steps:
+            if result if not is_and else not result:
+                continue  # "x or ..." with x true, "x and ..." with x false: decided
+            result = predicate(row)
+        return result
+
+    return chain
 
 
 def compile_filter(text: str, fields: Container[str] | None = None) -> Predicate:

@@ -485,7 +485,12 @@ def upcoming_runs(
     if row.unit in ("minute", "hour", "day", "week") and not any(row.weekdays):
         return []
     zone = _Zone(tz)
-    rng = _build_range(row, zone, start, end)
+    try:
+        rng = _build_range(row, zone, start, end)
+    except ScheduleError:
+        raise
+    except (ValueError, OverflowError, OSError) as exc:  # a stored date no epoch can hold
+        raise ScheduleError(f"a date of the schedule is out of range ({exc})") from None
     if rng is None:
         return []
 

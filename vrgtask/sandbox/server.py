@@ -13,7 +13,12 @@ certificate for ``127.0.0.1`` and ``localhost`` at start-up (this needs the
 optional ``trustme`` package) and writes the CA to ``ca_pem_path``.
 
 HTTP/1.1 with keep-alive; one thread per connection; requests to the emulator
-are serialised by a lock. Every ``/api/...`` request (and any other path that
+are serialised by a lock. A request body larger than
+:data:`~vrgtask.sandbox.limits.MAX_BODY_BYTES` is answered 413 (a moderately
+larger one is read and dropped first, a huge one is not read at all; the
+connection then closes); a malformed one 400; a failure inside the
+emulator 500 with the reason (nothing of that request is stored) -- the
+server keeps serving every other request. Every ``/api/...`` request (and any other path that
 is not a control endpoint) is recorded in :attr:`SandboxServer.log` and may
 be disturbed by :attr:`SandboxServer.faults` (see :mod:`vrgtask.sandbox.faults`).
 
@@ -49,8 +54,9 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from vrgtask.sandbox.emulator import Emulator, Reply, error_reply, json_reply
-from vrgtask.sandbox.errors import SandboxError
-from vrgtask.sandbox.faults import FaultSet, parse_rule
+from vrgtask.sandbox.errors import SandboxError, SandboxStateError
+from vrgtask.sandbox.faults import MAX_RULES, FaultSet, parse_rule
+from vrgtask.sandbox.limits import MAX_BODY_BYTES, BodyError, parse_body
 from vrgtask.sandbox.log import RequestLog
 
 __all__ = ["CONTROL_PREFIX", "LISTEN_ADDRESS", "SandboxServer"]
@@ -59,7 +65,17 @@ LISTEN_ADDRESS = "127.0.0.1"
 CONTROL_PREFIX = "/_sandbox"
 HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 60.0
-MAX_RESET_TASKS = 1_000_000
+MAX_RESET_TASKS = 100_000  # as `sandbox reset --tasks`; more would outgrow the state limits
+_MAX_LINE = 4096  # a chunk-size or trailer line
+_MAX_TRAILERS = 100
+_DRAIN_LIMIT = 4 * MAX_BODY_BYTES  # a larger body is refused without reading it
+
+
+class _BodyTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
 
 _INSTALL_HINT = (
     "the HTTPS sandbox needs the 'trustme' package to make its certificate; "
@@ -137,20 +153,46 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------
 
+    def _line(self) -> bytes:
+        line = self.rfile.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE:
+            raise ValueError("chunk line too long")
+        return line
+
     def _read_body(self) -> bytes:
+        """The request body, at most MAX_BODY_BYTES (else _BodyTooLarge, before reading it)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
+            total = 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                size = int(self._line().split(b";")[0].strip() or b"0", 16)
+                if size < 0:
+                    raise ValueError("negative chunk size")
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
+                    for _ in range(_MAX_TRAILERS):
+                        if self._line() in (b"\r\n", b"\n", b""):
+                            return b"".join(chunks)
+                    raise ValueError("too many trailer lines")
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise _BodyTooLarge(total)
                 chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
+                self._line()
+        text = (self.headers.get("Content-Length") or "0").strip()
+        if not text.isdigit():
+            raise ValueError("invalid Content-Length")
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            if length <= _DRAIN_LIMIT:
+                # Read and drop it (bounded memory), so that a client still
+                # sending gets to read the 413 instead of a broken pipe.
+                left = length
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 1 << 16))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+            raise _BodyTooLarge(length)
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -179,6 +221,12 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = split.path, split.query
         try:
             body = self._read_body()
+        except _BodyTooLarge as exc:
+            # The body is not read: the connection closes after this answer.
+            self.close_connection = True
+            message = f"The request body is too large ({exc.size} bytes; at most {MAX_BODY_BYTES})"
+            self._send(413, json.dumps({"err": message}).encode())
+            return
         except ValueError:
             self.close_connection = True
             self._send(400, json.dumps({"err": "Malformed request body"}).encode())
@@ -398,18 +446,22 @@ class SandboxServer:
         with self._emulator_lock:
             try:
                 return self.emulator.handle(method, path, query, headers, body)
-            except Exception as exc:  # a broken state file, or a bug: answer, do not hang
-                return error_reply(500, f"sandbox failure: {exc}")
+            except SandboxStateError as exc:  # the state file: say so, keep serving
+                return error_reply(500, f"sandbox state unusable: {exc}")
+            except Exception as exc:  # a bug, memory: answer, do not hang (nothing was stored)
+                return error_reply(500, f"sandbox failure: {type(exc).__name__}: {exc}")
 
     def _control(self, method: str, route: str, body: bytes) -> Reply:
         try:
-            payload = json.loads(body) if body.strip() else None
-        except ValueError:
-            return error_reply(400, "Invalid JSON in the request body")
+            payload = parse_body(body) if body.strip() else None
+        except BodyError as exc:
+            return error_reply(exc.status, exc.message)
         try:
             return self._control_route(method, route, payload)
         except ValueError as exc:
             return error_reply(400, str(exc))
+        except SandboxStateError as exc:
+            return error_reply(500, f"sandbox state unusable: {exc}")
 
     def _control_route(self, method: str, route: str, payload: Any) -> Reply:
         if route == "log" and method in ("GET", "DELETE"):
@@ -422,6 +474,8 @@ class SandboxServer:
                 self.faults.clear()
             elif method == "POST":
                 rules = payload if isinstance(payload, list) else [payload]
+                if len(self.faults) + len(rules) > MAX_RULES:
+                    raise ValueError(f"fault rules: at most {MAX_RULES} at a time")
                 for rule in [parse_rule(raw) for raw in rules]:  # all valid, or none added
                     self.faults.add(rule)
             return json_reply(200, self.faults.rules())

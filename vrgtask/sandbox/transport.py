@@ -24,7 +24,8 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from vrgtask.sandbox.emulator import Emulator
+from vrgtask.sandbox.emulator import Emulator, error_reply
+from vrgtask.sandbox.errors import SandboxError
 from vrgtask.sandbox.log import RequestLog
 
 __all__ = ["SandboxAdapter", "sandbox_session"]
@@ -66,9 +67,14 @@ class SandboxAdapter(BaseAdapter):
         url = request.url or ""
         parts = urlsplit(url)
         headers = dict(request.headers.items())
-        reply = self.emulator.handle(
-            method, parts.path, parts.query, headers, _body_bytes(request.body)
-        )
+        try:
+            reply = self.emulator.handle(
+                method, parts.path, parts.query, headers, _body_bytes(request.body)
+            )
+        except SandboxError:
+            raise  # the state file or a setting: the CLI reports it as such (exit 3)
+        except Exception as exc:  # a bug: an HTTP 500 as over HTTPS, not a "connection" error
+            reply = error_reply(500, f"sandbox failure: {type(exc).__name__}: {exc}")
         response = requests.Response()
         response.status_code = reply.status
         response.headers = CaseInsensitiveDict(reply.headers)

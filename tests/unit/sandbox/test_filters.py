@@ -237,3 +237,53 @@ def test_name_lookup_over_ten_thousand_rows_is_fast() -> None:
         best = min(best, time.perf_counter() - started)
     assert found == [9999]
     assert best < 0.05, f"{best * 1000:.1f} ms"
+
+
+def _reference(atoms: list[bool], ops: list[str]) -> bool:
+    """Left to right, no precedence: ((a op b) op c) ..."""
+    result = atoms[0]
+    for op, atom in zip(ops, atoms[1:], strict=True):
+        result = (result and atom) if op == "and" else (result or atom)
+    return result
+
+
+def test_long_chains_evaluate_left_to_right_like_the_reference() -> None:
+    import random
+
+    rng = random.Random(14)
+    row = {"$key": 1}
+    for _ in range(300):
+        length = rng.randint(2, 12)
+        atoms = [rng.random() < 0.5 for _ in range(length)]
+        ops = [rng.choice(["and", "or"]) for _ in range(length - 1)]
+        parts = ["$key eq 1" if atom else "$key eq 2" for atom in atoms]
+        text = parts[0] + "".join(f" {op} {part}" for op, part in zip(ops, parts[1:], strict=True))
+        assert compile_filter(text)(row) is _reference(atoms, ops), text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("(" * 33 + "$key eq 1" + ")" * 33, "nested too deeply"),
+        ("(" * 5000 + "$key eq 1" + ")" * 5000, "nested too deeply"),
+        (" or ".join(["$key eq 1"] * 1001), "too long"),
+    ],
+    ids=["33-levels", "5000-levels", "1001-terms"],
+)
+def test_too_complex_filters_are_400(text: str, message: str) -> None:
+    with pytest.raises(FilterError, match=message) as caught:
+        compile_filter(text)
+    assert caught.value.status == 400
+
+
+def test_the_longest_allowed_chain_runs_without_recursion() -> None:
+    import sys
+
+    text = " and ".join(["$key ge 1"] * 1000)
+    predicate = compile_filter("(" * 32 + text + ")" * 32)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # evaluation must not need a frame per term
+    try:
+        assert predicate({"$key": 3}) is True
+    finally:
+        sys.setrecursionlimit(limit)

@@ -155,7 +155,7 @@ def test_crash_while_writing_leaves_the_previous_file(
         raise OSError("simulated crash before the rename")
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(SandboxStateError, match=r"simulated crash.*keeps its previous content"):
         api.post("tasks", {"name": "lost", "owner": "vms/1", "action": "reset"})
     monkeypatch.undo()
     assert path.read_bytes() == previous
