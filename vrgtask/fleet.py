@@ -765,7 +765,8 @@ def show_sections(app: AppContext, results: Sequence[ProfileResult]) -> None:
                         _echo(app, f"{obj['profile']}\t{_text(value)}")
             else:
                 app.render_list(objs, cols, key="profile")
-        merge_rows(app, plain)
+        if plain or not structured_parts:
+            merge_rows(app, plain)
         return
     first = True
     for result in results:

@@ -301,3 +301,62 @@ def test_profiles_with_their_own_embedded_sandbox_state(
         "lab2.json",
         "lab3.json",
     ]
+
+
+# -- status, agenda, task history -------------------------------------------
+
+
+def fail_a_run(profile: str) -> None:
+    params = '{"sandbox_fail": "disk full", "sandbox_start_delay": 0, "sandbox_duration": 0}'
+    ran = run_cli("-p", profile, "task", "run", "nightly-snapshot", "--params-json", params)
+    assert ran.exit_code == 0, ran.stderr
+
+
+def test_status_one_section_per_profile_and_a_summary_line(fleet: Fleet) -> None:
+    result = run_cli("-A", "status")
+    out = result.stdout
+    positions = [out.index(f"== {name} ==") for name in HEALTHY]
+    assert positions == sorted(positions)
+    assert "== badauth == (failed)" in out and "== down == (failed)" in out
+    assert out.count("Running now (0)") == 3
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Fleet: 5 profiles: 3 ok, 2 failed (badauth, down)."
+    )
+    assert len(error_lines(result)) == 2
+    assert result.exit_code == 10
+
+
+def test_status_fail_on_applies_to_the_whole_fleet(fleet: Fleet) -> None:
+    fail_a_run("site-2")
+    sites = ("-p", "site-1,site-2")
+    unhealthy = run_cli(*sites, "status")
+    assert unhealthy.exit_code == 1, unhealthy.stderr
+    assert "Fleet: 2 profiles: 1 ok, 1 exit 1 (site-2)." in unhealthy.stderr
+    section = unhealthy.stdout.split("== site-2 ==")[1]
+    assert "disk full" in section
+    assert "disk full" not in unhealthy.stdout.split("== site-2 ==")[0]
+    never = run_cli(*sites, "status", "--fail-on", "never")
+    assert never.exit_code == 0, never.stderr
+    data = json.loads(run_cli(*sites, "-o", "json", "status").stdout)
+    assert [(d["profile"], len(d["failed"])) for d in data] == [("site-1", 0), ("site-2", 1)]
+
+
+def test_agenda_and_task_history_fan_out(fleet: Fleet) -> None:
+    agenda = run_cli("-p", "site-1,slow", "-o", "json", "agenda")
+    assert agenda.exit_code == 0, agenda.stderr
+    rows = json_rows(agenda)
+    assert {r["profile"] for r in rows} == {"site-1", "slow"}
+    per_site = [[r["task"] for r in rows if r["profile"] == p] for p in ("site-1", "slow")]
+    assert per_site[0] == per_site[1] and per_site[0]
+    fail_a_run("slow")
+    history = run_cli("-A", "-o", "json", "task", "history", "nightly-snapshot", "--errors")
+    assert history.exit_code == 10
+    failures = [r for r in json_rows(history) if "disk full" in str(r.get("text"))]
+    assert [r["profile"] for r in failures] == ["slow"]
+
+
+def test_watch_is_for_one_system(fleet: Fleet) -> None:
+    result = run_cli("-A", "status", "--watch")
+    assert result.exit_code == 2
+    assert "--watch works on one system" in result.stderr
+    assert all(s.log.entries() == [] for s in fleet.servers.values())
