@@ -416,9 +416,7 @@ def _leaf(
         if not isinstance(command, click.Group):
             return command, words
         try:
-            sub = command.make_context(
-                command.name, list(args), parent=ctx, resilient_parsing=True
-            )
+            sub = command.make_context(command.name, list(args), parent=ctx, resilient_parsing=True)
             rest = _rest(sub)
             if not rest:
                 return None, words
@@ -555,7 +553,7 @@ def run_profiles(
                 app = fleet.app_for(name, parent)
                 result.app = app
                 result.value = work(app)
-            except BaseException as exc:  # noqa: BLE001 - every failure is reported
+            except BaseException as exc:
                 secrets = [*fleet.secrets(), *parent.settings.secrets()]
                 result.code, message = _failure(exc, secrets)
                 if message:

@@ -48,9 +48,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_vs_vrg import (  # noqa: E402 - the helpers of the side-by-side bench
+from bench.bench_vs_vrg import (
     DEFAULT_RESULTS,
     BenchError,
     Control,
@@ -71,7 +71,9 @@ def site_name(i: int) -> str:
 
 
 @contextlib.contextmanager
-def servers(vrgtask: Path, count: int, workdir: Path, env: dict[str, str]) -> Iterator[list[SandboxProcess]]:
+def servers(
+    vrgtask: Path, count: int, workdir: Path, env: dict[str, str]
+) -> Iterator[list[SandboxProcess]]:
     started: list[SandboxProcess] = []
     try:
         for i in range(1, count + 1):
@@ -88,8 +90,14 @@ def write_config(path: Path, sites: list[SandboxProcess]) -> None:
     lines = []
     for i, server in enumerate(sites, start=1):
         header = "[default]" if i == 1 else f'[profile."{site_name(i)}"]'
-        lines += [header, f'host = "{server.address}"', 'username = "admin"',
-                  'password = "sandbox"', "verify_ssl = true", ""]
+        lines += [
+            header,
+            f'host = "{server.address}"',
+            'username = "admin"',
+            'password = "sandbox"',
+            "verify_ssl = true",
+            "",
+        ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines), encoding="utf-8")
     path.chmod(0o600)
@@ -174,8 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"note: vrg is skipped: it could not be installed ({exc})", file=sys.stderr)
     results: dict[str, Any] = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "sites": args.sites,
         "latency_s": args.latency,
         "runs": args.runs,
@@ -183,8 +194,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="vrgtask-bench-fleet-") as tmp:
         workdir = Path(tmp)
-        base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
-                    "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        base_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(workdir),
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+        }
         print(f"starting {args.sites} sandbox servers ...", file=sys.stderr, flush=True)
         with servers(vrgtask, args.sites, workdir, base_env) as sites:
             for server in sites:
@@ -209,28 +224,74 @@ def main(argv: Sequence[str] | None = None) -> int:
             n = args.sites
             m = results["measures"]
             v = str(vrgtask)
-            print(f"{n} sites, {args.latency * 1000:.0f} ms per answer, median of {args.runs} runs:")
-            m["one"] = measure("vrgtask task list (one site)", [v, "task", "list", "-o", "json"],
-                               env, workdir, args.runs, expect_rows(None))
-            m["fleet"] = measure("vrgtask -A task list", [v, "-A", "task", "list", "-o", "json"],
-                                 env, workdir, args.runs, expect_rows(n))
+            print(
+                f"{n} sites, {args.latency * 1000:.0f} ms per answer, median of {args.runs} runs:"
+            )
+            m["one"] = measure(
+                "vrgtask task list (one site)",
+                [v, "task", "list", "-o", "json"],
+                env,
+                workdir,
+                args.runs,
+                expect_rows(None),
+            )
+            m["fleet"] = measure(
+                "vrgtask -A task list",
+                [v, "-A", "task", "list", "-o", "json"],
+                env,
+                workdir,
+                args.runs,
+                expect_rows(n),
+            )
             m["fleet_all_parallel"] = measure(
                 f"vrgtask -A --parallel {n} task list",
                 [v, "-A", "--parallel", str(n), "task", "list", "-o", "json"],
-                env, workdir, args.runs, expect_rows(n))
-            m["status_one"] = measure("vrgtask status (one site)", [v, "status", "-o", "json"],
-                                      env, workdir, args.runs, expect_status(None))
-            m["status_fleet"] = measure("vrgtask -A status", [v, "-A", "status", "-o", "json"],
-                                        env, workdir, args.runs, expect_status(n))
+                env,
+                workdir,
+                args.runs,
+                expect_rows(n),
+            )
+            m["status_one"] = measure(
+                "vrgtask status (one site)",
+                [v, "status", "-o", "json"],
+                env,
+                workdir,
+                args.runs,
+                expect_status(None),
+            )
+            m["status_fleet"] = measure(
+                "vrgtask -A status",
+                [v, "-A", "status", "-o", "json"],
+                env,
+                workdir,
+                args.runs,
+                expect_status(n),
+            )
             m["status_fleet_all_parallel"] = measure(
                 f"vrgtask -A --parallel {n} status",
                 [v, "-A", "--parallel", str(n), "status", "-o", "json"],
-                env, workdir, args.runs, expect_status(n))
+                env,
+                workdir,
+                args.runs,
+                expect_status(n),
+            )
             if vrg is not None:
-                m["vrg_one"] = measure("vrg task list (one site)", [str(vrg), "-o", "json", "task", "list"],
-                                       env, workdir, args.runs, expect_rows(None))
-                m["vrg_fleet"] = measure("vrg -A task list", [str(vrg), "-o", "json", "-A", "task", "list"],
-                                         env, workdir, args.runs, expect_rows(n))
+                m["vrg_one"] = measure(
+                    "vrg task list (one site)",
+                    [str(vrg), "-o", "json", "task", "list"],
+                    env,
+                    workdir,
+                    args.runs,
+                    expect_rows(None),
+                )
+                m["vrg_fleet"] = measure(
+                    "vrg -A task list",
+                    [str(vrg), "-o", "json", "-A", "task", "list"],
+                    env,
+                    workdir,
+                    args.runs,
+                    expect_rows(n),
+                )
 
     def ratio(a: str, b: str) -> float | None:
         if a not in m or b not in m:

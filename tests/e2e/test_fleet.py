@@ -120,8 +120,10 @@ def test_all_profiles_task_list_rows_failures_and_exit_code(fleet: Fleet) -> Non
         by_profile.setdefault(row["profile"], []).append(row)
     assert list(by_profile) == list(HEALTHY)  # in config order, failures left out
     assert all(len(found) == 6 for found in by_profile.values())
-    nightly = {p: next(r for r in found if r["name"] == "nightly-snapshot")["enabled"]
-               for p, found in by_profile.items()}
+    nightly = {
+        p: next(r for r in found if r["name"] == "nightly-snapshot")["enabled"]
+        for p, found in by_profile.items()
+    }
     assert nightly == {"site-1": True, "site-2": False, "slow": True}
     errors = error_lines(result)
     assert len(errors) == 2, result.stderr
@@ -145,17 +147,19 @@ def test_every_list_command_fans_out(fleet: Fleet, argv: list[str]) -> None:
     one = run_cli("-p", "site-1", "-o", "json", *argv)
     many = run_cli("-p", "site-1", "-p", "site-2", "-o", "json", *argv)
     assert one.exit_code == many.exit_code == 0, many.stderr
-    expected = [{"profile": p, **row} for p in ("site-1", "site-2") for row in json.loads(one.stdout)]
+    expected = [
+        {"profile": p, **row} for p in ("site-1", "site-2") for row in json.loads(one.stdout)
+    ]
     assert json_rows(many) == expected
 
 
-def test_one_profile_keeps_todays_output_exactly(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_profile_keeps_todays_output_exactly(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with_profile = run_cli("-p", "site-1", "task", "list")
     server = fleet.servers["site-1"]
     monkeypatch.delenv("VRGTASK_CONFIG")
-    direct = run_cli(
-        "--host", server.host, "-u", "admin", "--password", "sandbox", "task", "list"
-    )
+    direct = run_cli("--host", server.host, "-u", "admin", "--password", "sandbox", "task", "list")
     assert with_profile.exit_code == direct.exit_code == 0
     assert with_profile.stdout == direct.stdout
     assert "Profile" not in with_profile.stdout
@@ -295,7 +299,8 @@ def test_profiles_with_their_own_embedded_sandbox_state(
     assert result.exit_code == 0, result.stderr
     names = {(r["profile"], r["name"]) for r in json_rows(result)}
     assert ("lab2", "only-on-lab2") in names
-    assert ("lab1", "only-on-lab2") not in names and ("lab3", "only-on-lab2") not in names
+    assert ("lab1", "only-on-lab2") not in names
+    assert ("lab3", "only-on-lab2") not in names
     assert sorted(p.name for p in tmp_path.glob("lab*.json")) == [
         "lab1.json",
         "lab2.json",
@@ -317,7 +322,8 @@ def test_status_one_section_per_profile_and_a_summary_line(fleet: Fleet) -> None
     out = result.stdout
     positions = [out.index(f"== {name} ==") for name in HEALTHY]
     assert positions == sorted(positions)
-    assert "== badauth == (failed)" in out and "== down == (failed)" in out
+    assert "== badauth == (failed)" in out
+    assert "== down == (failed)" in out
     assert out.count("Running now (0)") == 3
     assert result.stderr.strip().splitlines()[-1] == (
         "Fleet: 5 profiles: 3 ok, 2 failed (badauth, down)."
@@ -347,7 +353,8 @@ def test_agenda_and_task_history_fan_out(fleet: Fleet) -> None:
     rows = json_rows(agenda)
     assert {r["profile"] for r in rows} == {"site-1", "slow"}
     per_site = [[r["task"] for r in rows if r["profile"] == p] for p in ("site-1", "slow")]
-    assert per_site[0] == per_site[1] and per_site[0]
+    assert per_site[0] == per_site[1]
+    assert per_site[0]
     fail_a_run("slow")
     history = run_cli("-A", "-o", "json", "task", "history", "nightly-snapshot", "--errors")
     assert history.exit_code == 10

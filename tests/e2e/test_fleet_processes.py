@@ -47,8 +47,17 @@ class Serve:
 
     def start(self) -> Serve:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vrgtask", "sandbox", "serve", "--port", "0",
-             "--ca-dir", str(self.ca_dir)],
+            [
+                sys.executable,
+                "-m",
+                "vrgtask",
+                "sandbox",
+                "serve",
+                "--port",
+                "0",
+                "--ca-dir",
+                str(self.ca_dir),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -68,7 +77,8 @@ class Serve:
                 assert chunk, f"sandbox {self.name} exited: {text!r}"
                 text += chunk.decode()
         listening, trust = _LISTENING.search(text), _TRUST.search(text)
-        assert listening is not None and trust is not None
+        assert listening is not None
+        assert trust is not None
         self.port, self.ca = int(listening["port"]), Path(trust["ca"])
         return self
 
@@ -116,7 +126,9 @@ def served(tmp_path: Path) -> Iterator[dict[str, Serve]]:
             server.stop()
 
 
-def run_vrgtask(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_vrgtask(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "vrgtask", *args],
         stdin=subprocess.DEVNULL,
@@ -125,11 +137,13 @@ def run_vrgtask(*args: str, env: dict[str, str], timeout: float = 120) -> subpro
         env=env,
         timeout=timeout,
         check=False,
-        preexec_fn=_default_sigint,  # noqa: PLW1509 - only restores a signal handler
+        preexec_fn=_default_sigint,
     )
 
 
-def test_served_fleet_rows_slow_site_and_stopped_site(served: dict[str, Serve], tmp_path: Path) -> None:
+def test_served_fleet_rows_slow_site_and_stopped_site(
+    served: dict[str, Serve], tmp_path: Path
+) -> None:
     served["slow"].control("POST", "faults", {"delay": 0.5, "times": None})
     served["stopped"].stop()
     config = tmp_path / "config.toml"
@@ -161,12 +175,14 @@ def test_served_fleet_rows_slow_site_and_stopped_site(served: dict[str, Serve], 
     assert sorted({r["profile"] for r in rows}) == ["east", "slow", "west"]
     assert all(sum(r["profile"] == p for r in rows) == 6 for p in ("east", "slow", "west"))
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and errors[0].startswith("Error: profile stopped: "), result.stderr
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("Error: profile stopped: ")
     assert result.returncode == 10
 
     # The slow site answered every request of the run after its delay.
     log = served["slow"].control("GET", "log")
-    assert isinstance(log, list) and len(log) >= 2
+    assert isinstance(log, list)
+    assert len(log) >= 2
 
     table = run_vrgtask("-p", "east,west", "script", "list", env=env)
     assert table.returncode == 0, table.stderr

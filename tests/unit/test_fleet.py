@@ -8,7 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import click
 import pytest
@@ -17,7 +17,7 @@ from support import run_cli
 from vrgtask import fleet
 from vrgtask.cli import cli
 from vrgtask.config import Settings
-from vrgtask.context import AppContext, get_app, output_options
+from vrgtask.context import AppContext, Section, get_app, output_options
 from vrgtask.errors import ConfigError, VrgtaskError
 from vrgtask.formatters import Column
 
@@ -95,10 +95,9 @@ def parent() -> AppContext:
 
 
 @pytest.fixture
-def no_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """Profiles resolve to empty settings (no file needed)."""
     monkeypatch.setattr(fleet.Fleet, "settings_for", lambda self, name: Settings(profile=name))
-    yield
 
 
 @pytest.mark.usefixtures("no_config")
@@ -147,10 +146,14 @@ def test_a_failure_is_one_line_and_the_worst_code_wins(parent: AppContext) -> No
 
     results = fleet.run_profiles(make_fleet(["ok", "auth", "down", "flagged"]), parent, work)
     by_name = {r.name: r for r in results}
-    assert by_name["ok"].code == 0 and not by_name["ok"].failed
-    assert by_name["auth"].code == 4 and by_name["auth"].error == "bad credentials"
-    assert by_name["down"].failed and "\n" not in str(by_name["down"].error)
-    assert by_name["flagged"].code == 1 and not by_name["flagged"].failed
+    assert by_name["ok"].code == 0
+    assert not by_name["ok"].failed
+    assert by_name["auth"].code == 4
+    assert by_name["auth"].error == "bad credentials"
+    assert by_name["down"].failed
+    assert "\n" not in str(by_name["down"].error)
+    assert by_name["flagged"].code == 1
+    assert not by_name["flagged"].failed
     assert fleet.worst(results) == 4
     assert fleet.summary_line(results) == (
         "Fleet: 4 profiles: 1 ok, 1 exit 1 (flagged), 2 failed (auth, down)."
@@ -166,7 +169,9 @@ def test_fail_fast_skips_what_has_not_started(parent: AppContext) -> None:
         if app.profile == "b":
             raise ConfigError("no host")
 
-    results = fleet.run_profiles(make_fleet(list("abcde"), parallel=1, fail_fast=True), parent, work)
+    results = fleet.run_profiles(
+        make_fleet(list("abcde"), parallel=1, fail_fast=True), parent, work
+    )
     assert seen == ["a", "b"]
     assert [r.finished for r in results] == [True, True, False, False, False]
     assert fleet.worst(results) == 3
@@ -198,14 +203,6 @@ def test_secrets_of_a_profile_never_reach_its_error_line(parent: AppContext) -> 
 # -- the declaration, with a toy command ------------------------------------
 
 SECTIONED: dict[str, Any] = {}
-
-
-class Section(NamedTuple):
-    name: str
-    title: str
-    rows: list[dict[str, Any]]
-    columns: list[Column]
-    empty: str = "none"
 
 
 @fleet.fans_out(sections=True, single_only=("watch",))
@@ -288,9 +285,7 @@ def test_sections_per_profile_summary_line_and_fleet_wide_exit_code() -> None:
     assert out.index("== site-a ==") < out.index("== site-b ==") < out.index("== site-c ==")
     assert "site-b-finding" in out
     assert "Status: unhealthy" in out.split("== site-b ==")[1].split("== site-c ==")[0]
-    assert result.stderr.strip().splitlines()[-1] == (
-        "Fleet: 3 profiles: 2 ok, 1 exit 1 (site-b)."
-    )
+    assert result.stderr.strip().splitlines()[-1] == ("Fleet: 3 profiles: 2 ok, 1 exit 1 (site-b).")
 
 
 @pytest.mark.usefixtures("config", "toys")

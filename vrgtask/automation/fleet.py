@@ -74,7 +74,9 @@ def export_fleet(
         from vrgtask.automation.system import export_document, read_system
 
         client = papp.client
-        return str(dump_document(export_document(client, read_system(client), tasks, include_system), fmt))
+        return str(
+            dump_document(export_document(client, read_system(client), tasks, include_system), fmt)
+        )
 
     results = run_profiles(fleet, app, work)
     for result in results:
@@ -169,7 +171,9 @@ def apply_fleet(
     if dry_run or not todo:
         return code
     if code and fleet.fail_fast:
-        click.echo("Note: --fail-fast: a profile could not be planned; nothing was applied", err=True)
+        click.echo(
+            "Note: --fail-fast: a profile could not be planned; nothing was applied", err=True
+        )
         return code
     changes = sum(len(planned[name].ops) for name in todo)
     deletes = sum(len(planned[name].deletes) for name in todo)
@@ -202,7 +206,9 @@ def apply_fleet(
         failed = outcome.failed
         err_code, reason = classify(outcome.error)
         rows.append(_with_profile(result.name, _op_row(failed, f"FAILED: {reason}")))
-        rows += [_with_profile(result.name, _op_row(op, "not applied")) for op in outcome.not_applied]
+        rows += [
+            _with_profile(result.name, _op_row(op, "not applied")) for op in outcome.not_applied
+        ]
         result.code = int(err_code) if err_code != ExitCode.OK else int(ExitCode.ERROR)
         result.error = (
             f"apply stopped at {failed.label}: {reason}; {len(outcome.applied)} of "

@@ -30,8 +30,8 @@ from vrgtask.commands.task import (
     report_task_fired,
 )
 from vrgtask.context import AppContext, get_app, output_options
-from vrgtask.fleet import fans_out
 from vrgtask.errors import VrgtaskError
+from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 
 __all__ = [

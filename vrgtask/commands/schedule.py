@@ -28,8 +28,8 @@ from vrgtask.commands._common import (
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
-from vrgtask.fleet import fans_out
 from vrgtask.errors import ConflictError
+from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 
 __all__ = [
