@@ -159,7 +159,7 @@ def test_output_option_works_before_and_after_the_command(
 
 
 def test_bad_output_choice_is_usage_error(invoke: Invoke, mock_client: MagicMock) -> None:
-    out = invoke("-o", "yaml", "task", "list")
+    out = invoke("-o", "xml", "task", "list")
     assert out.exit_code == 2
     assert "--output" in out.stderr
     env = invoke("task", "list", env={"VERGE_OUTPUT": "nope"})
@@ -172,6 +172,39 @@ def test_empty_table_list_says_so_on_stderr(invoke: Invoke, mock_client: MagicMo
     out = invoke("task", "list")
     assert out.stdout == ""
     assert out.stderr.strip() == "No tasks found."
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("table", "Task 'x' enabled.\n"),
+        ("wide", "Task 'x' enabled.\n"),
+        ("json", '{\n  "$key": 1,\n  "name": "x"\n}\n'),
+        ("csv", "$key,name\n1,x\n"),
+        ("yaml", "$key: 1\nname: x\n"),
+    ],
+)
+def test_a_change_prints_the_row_when_the_format_is_structured(
+    fmt: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vrgtask.context import AppContext
+    from vrgtask.formatters import Column
+
+    app = AppContext(MagicMock(output=fmt), color=False)
+    app.done("Task 'x' enabled.", {"$key": 1, "name": "x"}, [Column("$key"), Column("name")])
+    assert capsys.readouterr().out == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "yaml"])
+def test_an_empty_structured_list_is_a_document_not_a_note(
+    fmt: str, invoke: Invoke, mock_client: MagicMock
+) -> None:
+    mock_client.tasks.list.return_value = []
+    out = invoke("task", "list", "-o", fmt)
+    assert out.stderr == ""
+    expected = {"csv": "$key,name,", "yaml": "[]"}[fmt]  # a header only / an empty sequence
+    assert out.stdout.startswith(expected)
+    assert len(out.stdout.splitlines()) == 1
 
 
 def test_query_prints_one_field_with_dot_paths(

@@ -7,11 +7,13 @@ group, so a third-party package adds one by declaring::
 
     [options.entry_points]
     vrgtask.formatters =
-        yaml = my_package.formatters:YamlFormatter
+        xml = my_package.formatters:XmlFormatter
 
 The entry point may name a :class:`Formatter` subclass or an instance. Only the
 selected formatter is imported: listing the names (for ``--output`` choices)
-reads entry-point metadata (:mod:`vrgtask.plugins`) and imports nothing.
+reads entry-point metadata (:mod:`vrgtask.plugins`) and imports nothing. A
+plugin cannot replace a built-in format: an entry point named like one is
+ignored (and reported, see :mod:`vrgtask.plugins`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "escape_control",
     "formatter_names",
     "load_formatter",
+    "value_text",
 ]
 
 
@@ -70,10 +73,23 @@ class RenderOptions:
 class Formatter(abc.ABC):
     """Base class of every output format.
 
-    ``format_list`` renders a list of rows, ``format_one`` a single object.
-    Both return the complete text to print (without a trailing newline);
-    return ``""`` to print nothing.
+    ``format_list`` renders a list of rows, ``format_one`` a single object
+    (by default: a list of that one row). Both return the complete text to
+    print (without a trailing newline); return ``""`` to print nothing.
+
+    ``structured`` says what the format is for, and the app asks it instead
+    of comparing format names: a structured format (json, csv, yaml) is for
+    programs, so a change (``task enable``) prints the changed object's row
+    and an empty list prints an empty document; a human format (table, wide)
+    gets a confirmation sentence and a "nothing found" note on stderr.
+    Plugin formats are structured unless they say otherwise.
+
+    A formatter that writes values as text must not let them drive the
+    terminal: pass each value through :func:`cell_text` (or
+    :func:`escape_control`), as the built-in ones do.
     """
+
+    structured: bool = True
 
     @abc.abstractmethod
     def format_list(
@@ -84,14 +100,18 @@ class Formatter(abc.ABC):
     ) -> str:
         """Render several rows."""
 
-    @abc.abstractmethod
     def format_one(
         self,
         row: Mapping[str, Any],
         columns: Sequence[Column],
         options: RenderOptions,
     ) -> str:
-        """Render one object."""
+        """Render one object: by default, as a list of one row."""
+        return self.format_list([row], columns, options)
+
+    def format_value(self, value: Any) -> str:
+        """One field for ``--query``: its text, control characters escaped."""
+        return escape_control(value_text(value))
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -116,6 +136,19 @@ def escape_control(text: str) -> str:
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(_escape, text)
+
+
+def value_text(value: Any) -> str:
+    """Raw text of a value for machine-readable output (``--query``, csv)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def cell_text(value: Any, column: Column) -> str:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vrgtask.formatters import Column, Formatter, RenderOptions
+from vrgtask.formatters import Column, Formatter, RenderOptions, value_text
 
 __all__ = ["JsonFormatter"]
 
@@ -28,6 +28,8 @@ class JsonFormatter(Formatter):
     Python; the one-line encoder is C).
     """
 
+    structured = True
+
     def format_list(
         self,
         rows: Sequence[Mapping[str, Any]],
@@ -47,3 +49,7 @@ class JsonFormatter(Formatter):
         options: RenderOptions,
     ) -> str:
         return dumps(dict(row))
+
+    def format_value(self, value: Any) -> str:
+        """``--query`` under json: the exact text, nothing escaped."""
+        return value_text(value)
