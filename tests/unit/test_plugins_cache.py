@@ -17,17 +17,17 @@ from vrgtask import plugins
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(tmp_path / "cache" / "entry-points.json"))
-    plugins._groups.cache_clear()
+    plugins.clear()
     yield Path(plugins.cache_path())
-    plugins._groups.cache_clear()
+    plugins.clear()
 
 
 def test_first_run_scans_and_writes_the_cache(fresh: Path) -> None:
     names = [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]
     assert "task" in names
     data = json.loads(fresh.read_text())
-    assert ["task", "vrgtask.commands.task:task"] in data["groups"]["vrgtask.commands"]
-    assert any(name == "table" for name, _ in data["groups"]["vrgtask.formatters"])
+    assert ["task", "vrgtask.commands.task:task", "vrgtask"] in data["groups"]["vrgtask.commands"]
+    assert any(name == "table" for name, _, _ in data["groups"]["vrgtask.formatters"])
 
 
 def test_cached_answer_is_used_without_importing_metadata(fresh: Path) -> None:
@@ -63,7 +63,7 @@ def test_a_new_distribution_invalidates_the_cache(
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: extra-plugin\nVersion: 1.0\n")
     (dist / "entry_points.txt").write_text("[vrgtask.commands]\nextra-cmd = extra_mod:cli\n")
-    plugins._groups.cache_clear()
+    plugins.clear()
     found = {ep.name: ep.value for ep in plugins.entry_points(plugins.COMMANDS_GROUP)}
     assert found["extra-cmd"] == "extra_mod:cli"
 
@@ -74,7 +74,7 @@ def test_corrupt_or_unwritable_cache_falls_back_to_scanning(
     fresh.parent.mkdir(parents=True)
     fresh.write_text("{not json")
     assert "task" in [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]
-    plugins._groups.cache_clear()
+    plugins.clear()
     blocker = tmp_path / "blocked"
     blocker.write_text("a file where a directory should be")
     monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(blocker / "entry-points.json"))
