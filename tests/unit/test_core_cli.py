@@ -64,6 +64,25 @@ def test_shell_completion_imports_nothing_heavy() -> None:
     assert loaded == []
 
 
+def test_a_command_imports_only_its_own_command_module() -> None:
+    command_modules = {
+        ep.value.partition(":")[0] for ep in metadata.entry_points(group="vrgtask.commands")
+    }
+    assert "vrgtask.commands.schedule" in command_modules
+    probe = (
+        "import sys\n"
+        "from vrgtask.cli import main\n"
+        "main(['task', 'list', '--help'])\n"
+        f"print('IMPORTED=' + ','.join(sorted(m for m in {sorted(command_modules)!r} "
+        "if m in sys.modules)), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.startswith("Usage: vrgtask task list")
+    assert out.stderr.strip().splitlines()[-1] == "IMPORTED=vrgtask.commands.task"
+
+
 def test_built_in_formatters_are_entry_points() -> None:
     names = {ep.name for ep in metadata.entry_points(group="vrgtask.formatters")}
     assert {"table", "wide", "json", "csv"} <= names
@@ -144,6 +163,54 @@ def test_broken_plugins_are_marked_and_the_rest_works(
     bad_format = invoke("-o", "broken", "hello")
     assert bad_format.exit_code == 1
     assert bad_format.stderr.startswith("Error: output format 'broken' could not be loaded")
+
+
+needs_shadow_plugin = pytest.mark.skipif(
+    not (_installed("vrgtask-shadow") and _installed("vrgtask-hello")),
+    reason="tests/plugins/vrgtask-shadow and vrgtask-hello are not installed (tox installs them)",
+)
+SHADOW = "SHADOW PLUGIN WAS USED"
+
+
+@needs_shadow_plugin
+def test_plugins_cannot_shadow_built_ins_or_each_other(
+    invoke: Invoke, mock_client: MagicMock, make_task: Any
+) -> None:
+    mock_client.tasks.list.return_value = [make_task()]
+    listed = invoke("task", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["name"] == "nightly-backup"
+    assert invoke("schedule", "--help").exit_code == 0  # shadowed by a broken plugin: unharmed
+    hello = invoke("-o", "tsv", "hello")  # both vrgtask-hello and vrgtask-shadow declare these
+    assert hello.stdout.splitlines()[0] == "Key\tGreeting\tLanguage"
+    own = invoke("shadow")  # a name nobody else has: the plugin's own command works
+    assert (own.exit_code, own.stdout) == (0, "the shadow plugin's own command ran\n")
+    for out in (listed, hello, own):
+        assert SHADOW not in out.stdout
+        assert out.stderr == ""  # reported only in --help and with -v
+
+
+@needs_shadow_plugin
+def test_ignored_plugins_are_reported_once_in_help_and_with_verbose(
+    invoke: Invoke, mock_client: MagicMock
+) -> None:
+    mock_client.tasks.list.return_value = []
+    expected = [
+        ("'hello' is declared more than once", "vrgtask-shadow (vrgtask_shadow:hello) ignored"),
+        ("plugin command 'schedule' of vrgtask-shadow", "is a built-in command"),
+        ("plugin command 'task' of vrgtask-shadow", "is a built-in command"),
+        ("plugin output format 'json' of vrgtask-shadow", "is a built-in output format"),
+        ("plugin output format 'tsv' is declared more than once", "vrgtask-hello"),
+    ]
+    top = invoke("--help")
+    section = " ".join(top.stdout.split("Plugin notes:", 1)[1].split())  # unwrapped
+    notes = ["plugin " + note for note in section.split("plugin ") if note]
+    verbose = invoke("-v", "task", "list", "-o", "json").stderr.splitlines()
+    for start, end in expected:
+        assert len([n for n in notes if start in n and end in n]) == 1, (start, top.stdout)
+        lines = [n for n in verbose if start in n and end in n]
+        assert len(lines) == 1, (start, verbose)
+        assert lines[0].startswith("Note: plugin ")
 
 
 # --- global options ------------------------------------------------------------------
