@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,6 +97,8 @@ def _report(exc: BaseException, verbosity: int) -> int:
     code, message = classify(exc)
     secrets = _secrets()
     if verbosity >= 1:
+        import traceback  # only on this path: start-up stays light
+
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         click.echo(redact(trace, secrets), err=True, nl=False)
     click.echo(f"Error: {one_line(redact(message, secrets))}", err=True)

@@ -19,11 +19,10 @@ command whose module changed since it was last listed is imported.
 
 from __future__ import annotations
 
-import traceback
+import os
 from typing import Any, cast
 
 import click
-from click_plugins import with_plugins
 
 from vrgtask import plugins
 
@@ -84,6 +83,8 @@ class _Watched:
             if not isinstance(obj, click.Command):
                 raise TypeError(f"{self.ep.value} is {type(obj).__name__!r}, not a click command")
         except (Exception, SystemExit) as exc:  # a plugin may even call sys.exit()
+            import traceback
+
             self.trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             self.cause = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, Exception):
@@ -94,6 +95,8 @@ class _Watched:
 
 def load_command(ep: plugins.PluginEntryPoint) -> click.Command:
     """The command of entry point ``ep``, or a :class:`BrokenPlugin`."""
+    from click_plugins import with_plugins  # (it imports traceback: not on the --help path)
+
     watched = _Watched(ep)
     scratch = with_plugins([watched])(click.Group(ep.name))
     if watched.trace is not None or len(scratch.commands) != 1:
@@ -128,8 +131,37 @@ def _placeholder(name: str, info: dict[str, Any]) -> click.Command:
     )
 
 
+def terminal_width() -> int:
+    """What ``shutil.get_terminal_size`` says, without importing shutil (and
+    with it zlib, bz2 and lzma) just to draw ``--help``."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(1).columns
+        except (OSError, ValueError):
+            columns = 0
+    return columns or 80
+
+
 class LazyCommandGroup(click.Group):
     """A group whose commands are the ``vrgtask.commands`` entry points, loaded on use."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        from click import formatting
+
+        if parent is None and "terminal_width" not in extra and formatting.FORCED_WIDTH is None:
+            max_width = (self.context_settings or {}).get("max_content_width") or 80
+            extra["terminal_width"] = max(min(terminal_width(), max_width) - 2, 50)
+        return super().make_context(info_name, args, parent, **extra)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(self.commands) | set(plugins.resolve(plugins.COMMANDS_GROUP).chosen)
