@@ -213,11 +213,14 @@ client = VergeClient(
     username=os.environ["VERGE_USERNAME"],
     password=os.environ["VERGE_PASSWORD"],
 )
+one = sys.argv[1] == "--one"  # print the one object found (task get NAME), not a list
 data = None
-for url in sys.argv[1:]:
+for url in sys.argv[2:]:
     path, _, query = url.partition("?")
     params = dict(parse_qsl(query, keep_blank_values=True))
     data = client._request("GET", path.removeprefix("/api/v4/"), params=params)
+if one and isinstance(data, list):
+    (data,) = data
 sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
 """
 FLOOR_JOBS = ("help", "list", "get")
@@ -231,7 +234,7 @@ def floor_argv(command: Command, vrgtask_log: list[dict[str, Any]]) -> list[str]
     if not queries or any(e["method"] != "GET" for e in queries):
         raise BenchError(f"no floor for {command.label}: {[describe(e) for e in vrgtask_log]}")
     urls = [str(e["path"]) + ("?" + str(e["query"]) if e.get("query") else "") for e in queries]
-    return [sys.executable, "-c", FLOOR_CODE, *urls]
+    return [sys.executable, "-c", FLOOR_CODE, "--one" if command.name == "get" else "--all", *urls]
 
 
 def _floor_label(command: Command) -> str:
