@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -192,3 +193,15 @@ def test_yaml_escapes_terminal_controls_and_is_a_safe_document() -> None:
     assert 'ctrl: "bad\\e[2J\\nname\\t' in text  # escapes, on one line
     assert "!!" not in text  # no Python-specific tags: any YAML reader takes it
     assert "héllo 日本" in text  # letters are kept as they are
+
+
+def test_json_rows_are_the_standard_encoding_one_per_line() -> None:
+    rows = [
+        {"$key": 1, "name": 'x\u202e\x1b"\\ ünï', "n": None, "f": 1.5, "b": True, "l": [1, {}]},
+        {"$key": 2, "nested": {"a": [None, "b"]}, "when": dt.date(2026, 1, 2)},
+    ]
+    text = JsonFormatter().format_list(rows, COLUMNS, PLAIN)
+    lines = text.splitlines()
+    assert (lines[0], lines[-1]) == ("[", "]")
+    expected = json.JSONEncoder(ensure_ascii=False, default=str)
+    assert [line.strip().rstrip(",") for line in lines[1:-1]] == [expected.encode(r) for r in rows]

@@ -19,6 +19,30 @@ def dumps(value: Any) -> str:
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
+def _row_encoder() -> Any:
+    """One row as one line of JSON, as fast as the interpreter allows.
+
+    ``JSONEncoder.encode`` runs two Python-level calls per value before it
+    reaches the C encoder; for 10,000 rows that is half the time of the whole
+    encoding. CPython's C encoder called directly writes the same text (the
+    same separators, ``default=str``, non-ASCII kept). Elsewhere, the plain
+    encoder.
+    """
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # not CPython, or its C accelerator is missing
+        return _ONE_LINE.encode
+    c_encode = make(None, str, encoder.encode_basestring, None, ": ", ", ", False, False, True)
+
+    def encode_row(row: Any) -> str:
+        if isinstance(row, dict):
+            return "".join(c_encode(row, 0))
+        return _ONE_LINE.encode(row)
+
+    return encode_row
+
+
 class JsonFormatter(Formatter):
     """Every key of every row, exactly as the command built it.
 
@@ -38,8 +62,8 @@ class JsonFormatter(Formatter):
     ) -> str:
         if not rows:
             return "[]"
-        encode = _ONE_LINE.encode
-        lines = ",\n  ".join(encode(row if isinstance(row, dict) else dict(row)) for row in rows)
+        encode = _row_encoder()
+        lines = ",\n  ".join([encode(row if isinstance(row, dict) else dict(row)) for row in rows])
         return f"[\n  {lines}\n]"
 
     def format_one(
