@@ -977,16 +977,18 @@ def print_table(n_tasks: int, data: dict[str, Any], runs: int, warmup: int) -> N
             "the same queries and printing JSON):"
         )
         print(
-            f"  {'command':<34} {'vrgtask s':>9} {'floor s':>8} {'above ms':>9}  "
-            f"{'vrgtask MiB':>11} {'floor MiB':>9} {'above MiB':>9}  {'requests':>8}"
+            f"  {'command':<34} {'vrgtask s':>9} {'floor s':>8} {'above ms':>9} "
+            f"{'CPU above ms':>12}  {'vrgtask MiB':>11} {'floor MiB':>9} {'above MiB':>9}  "
+            f"{'requests':>8}"
         )
         for entry in floors:
             a, f = entry["vrgtask"], entry["floor"]
+            cpu_above = (a["median_cpu_s"] - f["median_cpu_s"]) * 1000
             print(
                 f"  {entry['label']:<34} {a['median_s']:>9.3f} {f['median_s']:>8.3f} "
-                f"{entry['over_floor_ms']:>+9.1f}  {a['median_rss_mib']:>11.1f} "
-                f"{f['median_rss_mib']:>9.1f} {entry['over_floor_mib']:>+9.1f}  "
-                f"{a['requests']:>3} / {f['requests']:<2}"
+                f"{entry['over_floor_ms']:>+9.1f} {cpu_above:>+12.1f}  "
+                f"{a['median_rss_mib']:>11.1f} {f['median_rss_mib']:>9.1f} "
+                f"{entry['over_floor_mib']:>+9.1f}  {a['requests']:>3} / {f['requests']:<2}"
             )
     wait = data.get("run_wait")
     if wait:
