@@ -158,6 +158,9 @@ class AppContext:
         if text:
             click.echo(text, color=self.color)
 
+    def _write(self, text: str) -> None:
+        click.echo(text, nl=False, color=self.color)
+
     def verbatim(self, text: str) -> None:
         """Write ``text`` to stdout exactly (as UTF-8 bytes, no newline added).
 
@@ -213,7 +216,7 @@ class AppContext:
         if not rows and empty and not formatter.structured:
             self.note(empty)
             return
-        self._print(formatter.format_list(rows, columns, self._options()))
+        formatter.write_list(rows, columns, self._options(), self._write)
 
     def render_one(self, row: Mapping[str, Any], columns: Sequence[Column]) -> None:
         """Print one object through the selected formatter."""

@@ -205,3 +205,21 @@ def test_json_rows_are_the_standard_encoding_one_per_line() -> None:
     assert (lines[0], lines[-1]) == ("[", "]")
     expected = json.JSONEncoder(ensure_ascii=False, default=str)
     assert [line.strip().rstrip(",") for line in lines[1:-1]] == [expected.encode(r) for r in rows]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 499, 500, 501, 1234])
+def test_json_written_in_pieces_is_the_same_text(count: int) -> None:
+    rows = [{"$key": i, "name": f"task-{i}", "ok": i % 2 == 0} for i in range(count)]
+    pieces: list[str] = []
+    JsonFormatter().write_list(rows, COLUMNS, PLAIN, pieces.append)
+    assert "".join(pieces) == JsonFormatter().format_list(rows, COLUMNS, PLAIN) + "\n"
+    assert len(pieces) <= 2 + count // 500  # a few hundred rows per write
+    assert json.loads("".join(pieces)) == rows
+
+
+def test_other_formats_write_their_text_once() -> None:
+    pieces: list[str] = []
+    CsvFormatter().write_list(ROWS, COLUMNS, PLAIN, pieces.append)
+    assert pieces == [CsvFormatter().format_list(ROWS, COLUMNS, PLAIN) + "\n"]
+    TableFormatter().write_list([], COLUMNS, PLAIN, pieces.append)
+    assert len(pieces) == 2  # an empty table still has its header

@@ -109,6 +109,23 @@ class Formatter(abc.ABC):
         """Render one object: by default, as a list of one row."""
         return self.format_list([row], columns, options)
 
+    def write_list(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[Column],
+        options: RenderOptions,
+        write: Callable[[str], None],
+    ) -> None:
+        """Write a list through ``write`` (text, newline included).
+
+        By default the text of :meth:`format_list` and a newline, nothing when
+        it is empty. A format that can write a long list piece by piece (json)
+        overrides this, so thousands of rows never sit in memory as one text.
+        """
+        text = self.format_list(rows, columns, options)
+        if text:
+            write(text + "\n")
+
     def format_value(self, value: Any) -> str:
         """One field for ``--query``: its text, control characters escaped."""
         return escape_control(value_text(value))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from vrgtask.formatters import Column, Formatter, RenderOptions, value_text
@@ -17,6 +17,7 @@ def dumps(value: Any) -> str:
 
 
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
+_CHUNK_ROWS = 500  # rows per write: few writes, and never the whole list as one text
 
 
 def _row_encoder() -> Any:
@@ -65,6 +66,29 @@ class JsonFormatter(Formatter):
         encode = _row_encoder()
         lines = ",\n  ".join([encode(row if isinstance(row, dict) else dict(row)) for row in rows])
         return f"[\n  {lines}\n]"
+
+    def write_list(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[Column],
+        options: RenderOptions,
+        write: Callable[[str], None],
+    ) -> None:
+        """The text of :meth:`format_list`, written a few hundred rows at a time."""
+        if not rows:
+            write("[]\n")
+            return
+        encode = _row_encoder()
+        last = len(rows) - 1
+        chunk: list[str] = ["[\n"]
+        for index, row in enumerate(rows):
+            line = encode(row if isinstance(row, dict) else dict(row))
+            chunk.append(f"  {line}\n" if index == last else f"  {line},\n")
+            if len(chunk) >= _CHUNK_ROWS:
+                write("".join(chunk))
+                chunk = []
+        chunk.append("]\n")
+        write("".join(chunk))
 
     def format_one(
         self,
