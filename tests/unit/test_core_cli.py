@@ -14,7 +14,7 @@ import pytest
 from pytest_mock import MockerFixture
 from support import Invoke
 
-HEAVY = ("pyvergeos", "requests", "urllib3", "tabulate")
+HEAVY = ("pyvergeos", "requests", "urllib3", "tabulate", "yaml")
 
 
 def _modules_after(code: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
@@ -81,6 +81,20 @@ def test_a_command_imports_only_its_own_command_module() -> None:
     )
     assert out.stdout.startswith("Usage: vrgtask task list")
     assert out.stderr.strip().splitlines()[-1] == "IMPORTED=vrgtask.commands.task"
+
+
+def test_yaml_is_imported_only_to_write_yaml() -> None:
+    loaded, _ = _modules_after(
+        "from vrgtask.formatters import load_formatter\n"
+        "fmt = load_formatter('yaml')\n"
+        "print(fmt.structured)"
+    )
+    assert loaded == []
+    loaded, stdout = _modules_after(
+        "from vrgtask.formatters import load_formatter\n"
+        "print(load_formatter('yaml').format_one({'a': 1}, [], None))"
+    )
+    assert (loaded, stdout) == (["yaml"], "a: 1\n")
 
 
 def test_built_in_formatters_are_entry_points() -> None:
