@@ -223,3 +223,18 @@ def test_other_formats_write_their_text_once() -> None:
     assert pieces == [CsvFormatter().format_list(ROWS, COLUMNS, PLAIN) + "\n"]
     TableFormatter().write_list([], COLUMNS, PLAIN, pieces.append)
     assert len(pieces) == 2  # an empty table still has its header
+
+
+def test_columns_and_options_are_immutable_values() -> None:
+    column = Column("status", "State", wide=True, styles={"error": "red"})
+    assert column == Column("status", header="State", wide=True, styles={"error": "red"})
+    assert column != Column("status", "State")
+    assert Column("x").styles == {}
+    assert Column("x").format is None
+    assert "key='status'" in repr(column)
+    assert hash(Column("a")) == hash(Column("a"))
+    with pytest.raises(AttributeError):
+        column.key = "other"
+    assert RenderOptions(True) == RenderOptions(color=True) != RenderOptions()
+    with pytest.raises(AttributeError):
+        PLAIN.color = True
