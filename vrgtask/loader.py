@@ -178,31 +178,31 @@ class LazyCommandGroup(click.Group):
         self.commands[cmd_name] = command
         return command
 
-    def _listing(self, ctx: click.Context, name: str) -> click.Command | None:
-        """``name`` for the command list: loaded, or a stand-in from the cache."""
+    def _listing(self, ctx: click.Context, name: str) -> tuple[click.Command | None, bool]:
+        """``name`` for the command list: loaded, or a stand-in from the cache;
+        and whether its short help was newly remembered."""
         if name in self.commands:
-            return self.commands[name]
+            return self.commands[name], False
         ep = plugins.resolve(plugins.COMMANDS_GROUP).chosen.get(name)
         if ep is None:
-            return None
+            return None, False
         info = plugins.cached_help(ep)
-        if info is None:
-            command = self.get_command(ctx, name)
-            if command is None:
-                return None
-            info = _help_info(command)
-            self._learned = plugins.remember_help(ep, info) or self._learned
-            return command
-        return _placeholder(name, info)
+        if info is not None:
+            return _placeholder(name, info), False
+        command = self.get_command(ctx, name)
+        if command is None:
+            return None, False
+        return command, plugins.remember_help(ep, _help_info(command))
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self._learned = False
         rows = []
+        learned = False
         for name in self.list_commands(ctx):
-            command = self._listing(ctx, name)
+            command, new = self._listing(ctx, name)
+            learned = learned or new
             if command is not None and not command.hidden:
                 rows.append((name, command))
-        if self._learned:
+        if learned:
             plugins.save_help()
         if not rows:
             return
@@ -217,5 +217,3 @@ class LazyCommandGroup(click.Group):
             with formatter.section("Plugin notes"):
                 for note in found:
                     formatter.write_text(note)
-
-    _learned = False
