@@ -237,7 +237,7 @@ def get_script(script_ref: str, show_code: bool) -> None:
     code = row["script"] or ""
     if app.quiet:
         get_app().verbatim(code)
-    elif app.output in ("table", "wide"):
+    elif not app.structured:
         app.render_one(row, _DETAIL_WITH_CODE_BELOW)
         click.echo()
         get_app().verbatim(code)
