@@ -382,11 +382,11 @@ class AppContext:
             return
         if self.quiet:
             return
-        if self.output not in {"table", "wide"}:
+        formatter = self.formatter
+        if formatter.structured:
             columns = [Column(section.name) for section in sections]
-            self._print(load_formatter(self.output).format_one(result, columns, self._options()))
+            self._print(formatter.format_one(result, columns, self._options()))
             return
-        formatter = load_formatter(self.output)
         parts = []
         for section in sections:
             title = escape_control(section.title)
