@@ -73,6 +73,10 @@ RESULT_LIMIT = 200
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
+#: The clock and the pause every RunWatch uses unless given its own (tests swap them).
+CLOCK: Clock = time.monotonic
+SLEEP: Sleep = time.sleep
+
 
 class Throttled(Exception):
     """The server answered 429; wait ``delay`` seconds before asking again."""
@@ -253,8 +257,8 @@ class RunWatch:
         last_run: Any,
         mark: LogMark,
         hint: str,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.client = client
         self.key = int(key)
@@ -264,8 +268,8 @@ class RunWatch:
         self.last_run_before = last_run
         self.mark = mark
         self.hint = hint
-        self.clock = clock
-        self.sleep = sleep
+        self.clock = clock if clock is not None else CLOCK
+        self.sleep = sleep if sleep is not None else SLEEP
         self._retry_after: dict[str, str] = {}
         self._hooked = False
 
