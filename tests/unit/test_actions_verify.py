@@ -60,7 +60,9 @@ def test_falls_back_to_put_and_remembers_it(status: int) -> None:
 def test_other_failures_are_not_a_reason_to_fall_back(status: int, code: int) -> None:
     client = MagicMock()
     client._request.side_effect = sdk_error(status)
-    with pytest.raises(Exception) as failed:
+    from pyvergeos.exceptions import APIError
+
+    with pytest.raises(APIError) as failed:
         send_action(client, "task_scripts", 2, "run", {})
     assert classify(failed.value)[0] == code
     client._request.assert_called_once()
@@ -174,7 +176,7 @@ def settings(**kwargs: Any) -> Settings:
                 sources={"host": "option", "username": "option", "verify_ssl": "option"},
             ),
             ["--host", "h", "-u", "ops", "--insecure"],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_connection_args(made: Settings, expected: list[str]) -> None:

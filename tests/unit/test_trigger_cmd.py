@@ -76,6 +76,17 @@ def test_trigger_create(
     )
 
 
+def test_trigger_create_linked_elsewhere_is_reported(
+    invoke: Invoke, client: MagicMock, make_trigger: Callable[..., Any]
+) -> None:
+    """The server answered with a trigger of another schedule: exit 1 naming the field."""
+    client.task_schedule_triggers.create.return_value = make_trigger(**{"$key": 7, "schedule": 201})
+    result = invoke("trigger", "create", "nightly-backup", "--schedule", "nightly-window")
+    assert result.exit_code == 1
+    assert "did not apply the field schedule (schedule: sent 200, read back 201)" in result.stderr
+    assert "vrgtask trigger list 100" in result.stderr
+
+
 def test_trigger_delete(invoke: Invoke, client: MagicMock) -> None:
     result = invoke("trigger", "delete", "300", "--yes")
     assert result.exit_code == 0, result.stderr

@@ -21,7 +21,9 @@ from vrgtask.commands.task import (
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.formatters import Column
+from vrgtask.hints import command_hint
 from vrgtask.runs import wait_options
+from vrgtask.verify import verify_write
 
 __all__ = ["TASK_TRIGGER_COLUMNS", "trigger", "trigger_to_row"]
 
@@ -131,6 +133,12 @@ def create_trigger(task_ref: str, schedule_ref: str) -> None:
     task = find_task(app, task_ref)
     sched = find_schedule(app, schedule_ref)
     created = app.client.task_schedule_triggers.create(task=task.key, schedule=sched.key)
+    verify_write(
+        {"task": int(task.key), "schedule": int(sched.key)},
+        {"task": created.task_key, "schedule": created.schedule_key},
+        what=f"the creation of trigger {created.key}",
+        hint=command_hint(app, "trigger", "list", task.key),
+    )
     app.done(
         f"Created trigger {created.key} linking task {task.get('name')!r} (key {task.key}) "
         f"to schedule {sched.get('name')!r} (key {sched.key})",
