@@ -262,6 +262,10 @@ def test_event_delete_json_and_quiet(sandbox_env: SandboxServer) -> None:
     assert state_table(sandbox_env, "task_events") == {}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: a trigger only queues the run (start delay); the CLI reports it as running",
+)
 def test_event_trigger_runs_the_task(sandbox_env: SandboxServer) -> None:
     sandbox_env.log.clear()
     out = ok("event", "trigger", "1")
@@ -281,6 +285,9 @@ def test_event_trigger_runs_the_task(sandbox_env: SandboxServer) -> None:
     assert "already running" in again.stderr
 
 
+@pytest.mark.xfail(
+    strict=True, reason="issue 12: no error status: a failed run ends idle with an error log entry"
+)
 def test_event_trigger_passes_the_context(sandbox_env: SandboxServer) -> None:
     task = as_json(
         "event", "trigger", "1", "--context-json", '{"sandbox_duration": 0, "sandbox_fail": "no"}'
@@ -327,7 +334,7 @@ def test_event_create_with_unknown_owner_is_rejected_by_the_server(
     before = sandbox_env.emulator.digest()
     out = run_cli("event", "create", "1", "--owner", "users/99", "--event", "login")
     assert out.exit_code == 8
-    assert "Invalid owner" in out.stderr
+    assert "Validation error on field: 'owner'" in out.stderr
     assert sandbox_env.emulator.digest() == before
 
 
@@ -459,7 +466,7 @@ def test_script_create_update_run_delete(sandbox_env: SandboxServer) -> None:
     assert got["script"] == "log('v2')\n"
     assert got["description"] == "Says hello"
 
-    started = ok("script", "run", "hello-v2")
+    started = ok("script", "run", "hello-v2", "--params-json", '{"sandbox_start_delay": 0}')
     task_key = max(int(k) for k in state_table(sandbox_env, "tasks"))
     assert started.stdout == f"Started script 'hello-v2' (key {key}) as task {task_key}\n"
     task = as_json("task", "get", str(task_key))
@@ -480,7 +487,8 @@ def test_script_create_update_run_delete(sandbox_env: SandboxServer) -> None:
 
 
 def test_script_run_with_params_and_json(sandbox_env: SandboxServer) -> None:
-    result = as_json("script", "run", "cleanup-logs", "--params-json", '{"sandbox_duration": 0}')
+    quick = '{"sandbox_duration": 0, "sandbox_start_delay": 0}'
+    result = as_json("script", "run", "cleanup-logs", "--params-json", quick)
     task_key = result["task"]
     assert result["$key"] == 1
     assert result["name"] == "cleanup-logs"

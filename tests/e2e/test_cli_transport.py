@@ -34,7 +34,7 @@ def test_certificate_failure_exits_10_and_says_how_to_trust(untrusted: SandboxSe
 def test_insecure_works_even_with_ca_bundle_variables(untrusted: SandboxServer) -> None:
     out = run_process("--insecure", "task", "list", "-q")
     assert out.exit_code == 0, out.stderr
-    assert out.stdout.split() == ["1", "2", "3", "4", "5"]
+    assert out.stdout.split() == ["1", "2", "3", "4", "5", "6"]
     assert "InsecureRequestWarning" not in out.stderr
 
 

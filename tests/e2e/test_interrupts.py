@@ -78,7 +78,15 @@ def start_run_wait() -> subprocess.Popen[str]:
     )
 
 
-INTERRUPT_MOMENTS = ["while-waiting", "while-starting"]
+INTERRUPT_MOMENTS = [
+    pytest.param(
+        "while-waiting",
+        marks=pytest.mark.xfail(
+            strict=True, reason="issue 12: --wait returns at once on the idle (queued) task"
+        ),
+    ),
+    "while-starting",
+]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
@@ -197,7 +205,7 @@ def test_broken_plugins_are_marked_and_every_other_command_works(
     assert task.exit_code == 0, task.stderr
     assert json.loads(task.stdout)["$key"] == 1
     schedules = run_process("schedule", "list", "-q")
-    assert (schedules.exit_code, schedules.stdout.split()) == (0, ["1", "2", "3"])
+    assert (schedules.exit_code, schedules.stdout.split()) == (0, ["1", "2", "3", "4"])
     triggers = run_process("trigger", "list", "-q")
     assert (triggers.exit_code, triggers.stdout.split()) == (0, ["1", "2"])
     made = run_process("trigger", "create", "tenant-poweroff", "--schedule", "hourly", "-q")

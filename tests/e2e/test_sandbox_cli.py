@@ -15,7 +15,7 @@ from support import run_process
 
 pytestmark = pytest.mark.e2e
 
-SEEDED = ["1", "2", "3", "4", "5"]
+SEEDED = ["1", "2", "3", "4", "5", "6"]
 
 
 def test_seed_persistence_and_reset_across_processes(clean_environment: Path) -> None:
@@ -27,11 +27,11 @@ def test_seed_persistence_and_reset_across_processes(clean_environment: Path) ->
     assert state.exists()
     made = run_process("--sandbox", "--query", "$key", "task", "create", "--name", "kept",
                        "--owner", "vms/1", "--action", "poweron")  # fmt: skip
-    assert made.stdout.strip() == "6"
+    assert made.stdout.strip() == "7"
     assert run_process("--sandbox", "task", "get", "kept", "-q").exit_code == 0
-    assert run_process("--host", "sandbox", "task", "list", "-q").stdout.split() == [*SEEDED, "6"]
+    assert run_process("--host", "sandbox", "task", "list", "-q").stdout.split() == [*SEEDED, "7"]
     status = json.loads(run_process("sandbox", "status", "-o", "json").stdout)
-    assert status["tasks"] == 6
+    assert status["tasks"] == 7
     assert status["path"] == str(state)
     assert run_process("sandbox", "reset").exit_code == 0
     assert run_process("--sandbox", "task", "list", "-q").stdout.split() == SEEDED
@@ -66,7 +66,7 @@ def test_serve_over_https_then_stop(tmp_path: Path) -> None:
         }
         out = run_process("task", "list", "-q", env=env)
         assert out.exit_code == 0, out.stderr
-        assert len(out.stdout.split()) == 8  # the seed and 3 generated tasks
+        assert len(out.stdout.split()) == 9  # the seed and 3 generated tasks
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)

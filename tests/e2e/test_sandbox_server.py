@@ -97,7 +97,7 @@ def test_digest_state_and_reset(trust_sandbox: SandboxServer, web: requests.Sess
     after = control(web, trust_sandbox, "POST", "reset")
     assert after["digest"] == state_digest(state) == digest(web, trust_sandbox)
     control(web, trust_sandbox, "POST", "reset", {"tasks": 20})
-    assert len(control(web, trust_sandbox, "GET", "state")["tables"]["tasks"]) == 25
+    assert len(control(web, trust_sandbox, "GET", "state")["tables"]["tasks"]) == 26
     for bad in ({"tasks": -1}, {"tasks": "5"}, [1]):
         assert web.post(f"{trust_sandbox.url}/_sandbox/reset", json=bad).status_code == 400
     assert web.get(f"{trust_sandbox.url}/_sandbox/nope").status_code == 404
@@ -114,7 +114,7 @@ def test_name_lookup_on_ten_thousand_tasks_over_https(
         started = time.perf_counter()
         task = sdk.tasks.get(name="bulk-task-09999")
         best = min(best, time.perf_counter() - started)
-    assert task.key == 10_004
+    assert task.key == 10_005
     assert task.owner_display == "web-01"
     record_property("https_name_lookup_ms", round(best * 1000, 2))
     assert best < 0.5, f"{best * 1000:.1f} ms"
@@ -186,7 +186,7 @@ def test_status_fault_short_circuits_and_is_logged(
     assert digest(web, trust_sandbox) == before  # the emulator was not called
     assert control(web, trust_sandbox, "GET", "faults") == []  # times=1 used up
     created = sdk.tasks.create("second try", 1, "reset", table="vms")
-    assert created.key == 6
+    assert created.key == 7
     statuses = [
         (e["method"], e["status"])
         for e in trust_sandbox.log.entries()
@@ -269,7 +269,7 @@ def test_invalid_json(trust_sandbox: SandboxServer, web: requests.Session) -> No
     )
     with pytest.raises(requests.exceptions.JSONDecodeError):
         sdk.task_schedules.list()
-    assert len(sdk.task_schedules.list()) == 3
+    assert len(sdk.task_schedules.list()) == 4
     raw = web.get(f"{trust_sandbox.url}/api/v4/tasks", headers=ADMIN)
     assert raw.status_code == 200
     control(
@@ -312,7 +312,7 @@ def test_pure_delay_then_answers(trust_sandbox: SandboxServer, web: requests.Ses
     started = time.perf_counter()
     key = client(trust_sandbox).tasks.create("slow", 1, "reset", table="vms").key
     assert time.perf_counter() - started >= 0.15
-    assert key == 6
+    assert key == 7
     post = next(e for e in trust_sandbox.log.entries() if e["method"] == "POST")
     assert post["status"] == 201
     assert post["ms"] >= 150
@@ -352,7 +352,7 @@ def test_chunked_request_body(trust_sandbox: SandboxServer, web: requests.Sessio
 
     response = web.post(f"{trust_sandbox.url}/api/v4/tasks", data=body(), headers=ADMIN)
     assert response.status_code == 201, response.text
-    assert web.get(f"{trust_sandbox.url}/api/v4/tasks/6", headers=ADMIN).json()["name"] == "chunked"
+    assert web.get(f"{trust_sandbox.url}/api/v4/tasks/7", headers=ADMIN).json()["name"] == "chunked"
 
 
 def test_listens_on_loopback_only_with_its_own_ca(sandbox: SandboxServer) -> None:
@@ -456,7 +456,7 @@ def test_serve_forever_stops_cleanly_on_ctrl_c() -> None:
         response = requests.get(
             f"https://127.0.0.1:{port}/api/v4/tasks", headers=ADMIN, verify=ca, timeout=10
         )
-        assert len(response.json()) == 5
+        assert len(response.json()) == 6
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=15)
     finally:

@@ -1,7 +1,10 @@
 """pyvergeos 1.7 managers against the sandbox over real HTTPS (TLS verified).
 
 One test (or a few) per SDK call the CLI makes, checking both that the call
-works and that what comes back is what the platform would answer.
+works and that what comes back is what the platform would answer -- as the
+sources listed in docs/platform-behaviour.md describe it: two task statuses,
+run outcomes in the logs table, queued starts, the two action forms under the
+three platform profiles, writes that drop what the platform does not take.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from typing import Any
 import pytest
 from pyvergeos import VergeClient
 from pyvergeos.exceptions import (
+    APIError,
     AuthenticationError,
     ConflictError,
     NotFoundError,
-    TaskError,
     TaskTimeoutError,
     ValidationError,
 )
@@ -26,8 +29,35 @@ from vrgtask.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.e2e
 
-QUICK = {"sandbox_duration": 0.3}
-SEEDED = ["nightly-snapshot", "power-on-dev", "tenant-poweroff", "reset-dmz", "weekly-cleanup"]
+QUICK = {"sandbox_duration": 0.3, "sandbox_start_delay": 0.2}
+SEEDED = [
+    "nightly-snapshot",
+    "power-on-dev",
+    "tenant-poweroff",
+    "reset-dmz",
+    "weekly-cleanup",
+    "check-for-updates",
+]
+
+
+@pytest.fixture
+def quick_start(sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs start at once (the sandbox-wide start delay 0) for tests about something else."""
+    monkeypatch.setattr(sandbox.emulator, "start_delay", 0.0)
+
+
+@pytest.fixture(params=["both", "post", "put"])
+def profile(request: pytest.FixtureRequest, sandbox: SandboxServer) -> Any:
+    """Each platform profile in turn (restored by monkeypatch after the test)."""
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setattr(sandbox.emulator, "actions", request.param)
+    return request.param
+
+
+def task_log(client: VergeClient, name: str) -> list[tuple[str, str]]:
+    """(level, text) of a task's run entries, oldest first, as pyvergeos reads them."""
+    entries = client.logs.list(object_type="Task", object_name=name, limit=100)
+    return [(e.level, e.text) for e in reversed(entries) if e.level != "audit"]
 
 
 def eventually(check: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> None:
@@ -112,8 +142,8 @@ def test_tasks_list_filters(sdk_client: VergeClient) -> None:
     assert names(tasks.list(running=False)) == SEEDED
     assert names(tasks.list(enabled=False)) == ["reset-dmz"]
     assert names(tasks.list_disabled()) == ["reset-dmz"]
-    assert len(tasks.list(enabled=True)) == 4
-    assert len(tasks.list_enabled()) == 4
+    assert len(tasks.list(enabled=True)) == 5
+    assert len(tasks.list_enabled()) == 5
     assert names(tasks.list(status="IDLE")) == SEEDED
     assert names(tasks.list(filter="action eq 'poweron' or action eq 'reset'")) == [
         "power-on-dev",
@@ -124,6 +154,7 @@ def test_tasks_list_filters(sdk_client: VergeClient) -> None:
         "nightly-snapshot",
         "tenant-poweroff",
         "weekly-cleanup",
+        "check-for-updates",
     ]
     assert names(tasks.list_by_action("snapshot")) == ["nightly-snapshot"]
     assert names(tasks.list(name="power*")) == ["power-on-dev"]
@@ -144,14 +175,11 @@ def test_tasks_get(sdk_client: VergeClient) -> None:
     by_name = sdk_client.tasks.get(name="weekly-cleanup")
     assert by_name.key == 5
     assert by_name.creator_display == "admin"
+    # progress and error are not columns: the projection gets nothing for them.
     narrow = sdk_client.tasks.get(1, fields=["$key", "name", "progress", "error", "settings_args"])
-    assert dict(narrow) == {
-        "$key": 1,
-        "name": "nightly-snapshot",
-        "progress": 100,
-        "error": "",
-        "settings_args": None,
-    }
+    assert dict(narrow) == {"$key": 1, "name": "nightly-snapshot", "settings_args": None}
+    assert sdk_client.tasks.get(6).is_system_created
+    assert sdk_client.task_schedules.get(4).is_system_created
     full = sdk_client.tasks.get(5, fields="all")
     assert full.owner_display == "cleanup-logs"
     assert full["settings_args"] == {"retention_days": 14}
@@ -186,51 +214,121 @@ def test_tasks_create_update_enable_disable(sdk_client: VergeClient) -> None:
     assert sdk_client.tasks.enable(task.key).is_enabled
     assert not sdk_client.tasks.disable(task.key).is_enabled
     assert sdk_client.tasks.get(task.key).enable().is_enabled
-    with pytest.raises(ValidationError, match="Invalid owner"):
+    with pytest.raises(ValidationError, match="Validation error on field: 'owner'"):
         sdk_client.tasks.create("bad", 42, "poweron", table="vms")
-    with pytest.raises(ValidationError, match="Invalid action"):
-        sdk_client.tasks.create("bad", 1, "enable", table="vms")
-    with pytest.raises(ValidationError, match="name"):
+    with pytest.raises(APIError, match="Invalid action") as raised:
+        sdk_client.tasks.create("bad", 1, "shutdown", table="vms")  # VMs have no 'shutdown'
+    assert raised.value.status_code == 400
+    with pytest.raises(ValidationError, match="Validation error on field: 'name'"):
         sdk_client.tasks.update(task.key, name="")
+    with pytest.raises(ValidationError, match="1-64 characters"):
+        sdk_client.tasks.update(task.key, name="n" * 65)
+    assert sdk_client.tasks.update(task.key, name="n" * 64).name == "n" * 64
 
 
-def test_tasks_execute_poll_and_wait(sdk_client: VergeClient) -> None:
+def test_create_receipt_key_is_a_string(sdk_client: VergeClient) -> None:
+    body = {"name": "raw", "owner": "vms/1", "action": "kill"}
+    receipt = sdk_client._request("POST", "tasks", json_data=body)
+    assert isinstance(receipt, dict)
+    key = receipt["$key"]
+    assert receipt == {
+        "location": f"/v4/tasks/{key}",
+        "dbpath": f"tasks/{key}",
+        "$row": int(key),
+        "$key": key,
+    }
+    assert isinstance(key, str)
+    assert sdk_client.tasks.get(int(key)).action_display == "Kill Power"
+
+
+def test_every_reply_has_a_date_header(
+    sdk_client: VergeClient, trust_sandbox: SandboxServer
+) -> None:
+    from email.utils import parsedate_to_datetime
+
+    import requests
+
+    reply = requests.get(
+        f"{trust_sandbox.url}/api/v4/tasks/1", auth=("admin", "sandbox"), timeout=10
+    )
+    assert abs(parsedate_to_datetime(reply.headers["Date"]).timestamp() - time.time()) < 60
+    missing = requests.get(f"{trust_sandbox.url}/api/v4/nope", timeout=10)
+    assert missing.status_code == 401
+    assert "Date" in missing.headers
+
+
+def test_tasks_execute_is_queued_then_runs_and_logs(sdk_client: VergeClient) -> None:
     task = sdk_client.tasks.create("runner", 1, "snapshot", table="vms", settings_args=QUICK)
     started = time.time()
-    assert sdk_client.tasks.execute(task.key).is_running
-    seen: list[tuple[str, int]] = []
-    fields = ["$key", "name", "status", "progress", "error", "last_run"]
+    queued = sdk_client.tasks.execute(task.key)
+    assert queued.status == "idle"  # fire-and-forget: the run has not started yet
+    assert queued["last_run"] == 0
+    seen: list[str] = []
+    fields = ["$key", "name", "status", "last_run"]
 
     def finished() -> bool:
         row = sdk_client.tasks.list(filter=f"$key eq {task.key}", fields=fields)[0]
-        seen.append((row["status"], row["progress"]))
-        return bool(row["status"] == "idle")
+        seen.append(row["status"])
+        return bool(row["status"] == "idle" and row["last_run"])
 
     eventually(finished)
-    assert seen[0][0] == "running"
-    assert all(0 <= p <= 99 for s, p in seen if s == "running")
+    assert set(seen) <= {"idle", "running"}
     done = sdk_client.tasks.get(task.key, fields=fields)
-    assert (done["status"], done["progress"], done["error"]) == ("idle", 100, "")
     assert int(started) <= done["last_run"] <= time.time() + 1
-    again = sdk_client.tasks.execute(task.key)
-    assert again.is_running
-    assert sdk_client.tasks.wait(task.key, timeout=10, poll_interval=0.05).is_complete  # type: ignore[arg-type]
+    assert task_log(sdk_client, "runner") == [
+        ("message", "Task 'runner' started"),
+        ("message", "Task 'runner' completed"),
+    ]
 
 
-def test_execute_with_params_and_failure(sdk_client: VergeClient) -> None:
-    sdk_client.tasks.execute(3, sandbox_duration=0.2, sandbox_fail="disk full")
-    # TaskManager.wait() reads "error" from a default projection that lacks it,
-    # so the SDK's message is always its fallback; the column has the text.
-    with pytest.raises(TaskError, match="Task failed"):
-        sdk_client.tasks.wait(3, timeout=10, poll_interval=0.05)  # type: ignore[arg-type]
-    task = sdk_client.tasks.wait(3, raise_on_error=False, poll_interval=0.05)  # type: ignore[arg-type]
-    assert task.has_error
-    assert task["status"] == "error"
-    assert sdk_client.tasks.get(3, fields="error,progress")["error"] == "disk full"
-    assert [t.name for t in sdk_client.tasks.list(status="error")] == ["tenant-poweroff"]
+def test_sdk_wait_returns_at_once_on_a_queued_run(sdk_client: VergeClient) -> None:
+    # TaskManager.wait() treats "idle" as complete: right after an execute it
+    # returns before the run has even started. A client must look further.
+    sdk_client.tasks.execute(2, sandbox_start_delay=30)
+    waited = sdk_client.tasks.wait(2, timeout=5, poll_interval=1)
+    assert waited.is_complete
+    assert waited["last_run"] == 0
+    with pytest.raises(ConflictError, match="already running or queued"):
+        sdk_client.tasks.execute(2)
+    sdk_client.tasks.cancel(2)
+    assert task_log(sdk_client, "power-on-dev") == [("warning", "Task 'power-on-dev' cancelled")]
 
 
-def test_execute_conflict_cancel_and_wait_timeout(sdk_client: VergeClient) -> None:
+def test_a_failed_run_ends_idle_and_leaves_an_error_log(sdk_client: VergeClient) -> None:
+    since = datetime.now().astimezone()
+    sdk_client.tasks.execute(
+        2, sandbox_duration=0.2, sandbox_start_delay=0, sandbox_fail="disk full"
+    )
+
+    def logged() -> bool:
+        return bool(sdk_client.logs.list(errors_only=True, object_type="Task", since=since))
+
+    eventually(logged)
+    (entry,) = sdk_client.logs.list(errors_only=True, object_type="Task", since=since)
+    assert (entry.level, entry.text, entry.object_name) == (
+        "error",
+        "Task 'power-on-dev' failed: disk full",
+        "power-on-dev",
+    )
+    assert entry.user == "admin"
+    assert entry.created_at is not None
+    assert entry.created_at >= since.replace(microsecond=0)
+    task = sdk_client.tasks.get(2)
+    assert task.status == "idle"  # no 'error' status exists
+    assert not task.has_error
+    assert sdk_client.tasks.list(status="error") == []
+    assert task_log(sdk_client, "power-on-dev")[-1] == (
+        "message",
+        "Task 'power-on-dev' ended with errors",
+    )
+    # The seed's past failure is there too.
+    errors = sdk_client.logs.list_errors()
+    assert "Task 'tenant-poweroff' failed: tenant acme is busy" in [e.text for e in errors]
+
+
+def test_execute_conflict_cancel_and_wait_timeout(
+    sdk_client: VergeClient, quick_start: None
+) -> None:
     sdk_client.tasks.execute(1, sandbox_duration=30)
     with pytest.raises(ConflictError, match="already running"):
         sdk_client.tasks.execute(1)
@@ -239,10 +337,15 @@ def test_execute_conflict_cancel_and_wait_timeout(sdk_client: VergeClient) -> No
         sdk_client.tasks.wait(1, timeout=1, poll_interval=0.2)  # type: ignore[arg-type]
     cancelled = sdk_client.tasks.cancel(1)
     assert cancelled.is_complete
-    row = sdk_client.tasks.get(1, fields="status,progress,last_run")
-    assert (row["status"], row["progress"], row["last_run"]) == ("idle", 0, 1767232800)
+    row = sdk_client.tasks.get(1, fields="status,last_run")
+    assert row["status"] == "idle"
+    assert row["last_run"] > 1767232800  # set when the run started
     assert sdk_client.tasks.cancel(1).is_complete  # not running: nothing happens
     assert sdk_client.tasks.list_idle()[0].name == "nightly-snapshot"
+    assert task_log(sdk_client, "nightly-snapshot")[-1] == (
+        "warning",
+        "Task 'nightly-snapshot' cancelled",
+    )
 
 
 def test_tasks_delete_cascades(sdk_client: VergeClient) -> None:
@@ -262,10 +365,14 @@ def test_tasks_delete_cascades(sdk_client: VergeClient) -> None:
 
 def test_schedules_list_and_get(sdk_client: VergeClient) -> None:
     schedules = sdk_client.task_schedules
-    assert names(schedules.list()) == ["nightly", "weekday-mornings", "hourly"]
-    assert names(schedules.list(repeat_every="day")) == ["nightly", "weekday-mornings"]
+    assert names(schedules.list()) == ["nightly", "weekday-mornings", "hourly", "daily-system"]
+    assert names(schedules.list(repeat_every="day")) == [
+        "nightly",
+        "weekday-mornings",
+        "daily-system",
+    ]
     assert names(schedules.list(name="week*")) == ["weekday-mornings"]
-    assert names(schedules.list_enabled()) == ["nightly", "weekday-mornings", "hourly"]
+    assert len(schedules.list_enabled()) == 4
     assert schedules.list_disabled() == []
     mornings = schedules.get(name="weekday-mornings")
     assert mornings.repeat_every_display == "Day(s)"
@@ -387,13 +494,13 @@ def test_triggers_list_get_and_flattened_schedule(sdk_client: VergeClient) -> No
         sdk_client.tasks.triggers(1).get(2)
 
 
-def test_triggers_create_trigger_delete(sdk_client: VergeClient) -> None:
+def test_triggers_create_trigger_delete(sdk_client: VergeClient, quick_start: None) -> None:
     triggers = sdk_client.task_schedule_triggers
     created = triggers.create(task=3, schedule=3)
     assert (created.task_display, created.schedule_display) == ("tenant-poweroff", "hourly")
     with pytest.raises(ConflictError, match="already linked"):
         triggers.create(task=3, schedule=3)
-    with pytest.raises(ValidationError, match="Invalid task"):
+    with pytest.raises(ValidationError, match="Validation error on field: 'task'"):
         triggers.create(task=99, schedule=3)
     assert triggers.trigger(created.key) == {"task": 3}
     assert sdk_client.tasks.get(3).is_running
@@ -430,7 +537,7 @@ def test_events_list_get(sdk_client: VergeClient) -> None:
     assert [e.key for e in sdk_client.tasks.get(2).events.list()] == [1]
 
 
-def test_events_create_update_trigger_delete(sdk_client: VergeClient) -> None:
+def test_events_create_update_trigger_delete(sdk_client: VergeClient, quick_start: None) -> None:
     events = sdk_client.task_events
     event = events.create(
         task=3,
@@ -440,7 +547,8 @@ def test_events_create_update_trigger_delete(sdk_client: VergeClient) -> None:
         context={"sandbox_duration": 0.2},
     )
     assert event.event_name_display == "Poweroff"
-    assert event.owner_key == 1
+    assert event.owner_key == 1  # filled in from the task (tenants/1)
+    assert event["owner"] == "tenants/1"
     assert event.event_filters == {"level": "summary"}
     assert event.task_display == "tenant-poweroff"
     updated = events.update(
@@ -448,11 +556,16 @@ def test_events_create_update_trigger_delete(sdk_client: VergeClient) -> None:
     )
     assert updated.event_context == {"sandbox_duration": 0.2, "sandbox_fail": "no power"}
     assert events.trigger(event.key) == {"task": 3}
-    with pytest.raises(TaskError):
-        sdk_client.tasks.wait(3, timeout=10, poll_interval=0.05)  # type: ignore[arg-type]
-    assert sdk_client.tasks.get(3, fields="status,error")["error"] == "no power"
+
+    def ended() -> bool:
+        return task_log(sdk_client, "tenant-poweroff")[-1][1].endswith("ended with errors")
+
+    eventually(ended)
+    assert ("error", "Task 'tenant-poweroff' failed: no power") in task_log(
+        sdk_client, "tenant-poweroff"
+    )
     assert event.trigger_now(context={"sandbox_duration": 0.2}) == {"task": 3}
-    assert sdk_client.tasks.wait(3, timeout=10, poll_interval=0.05).is_complete  # type: ignore[arg-type]
+    eventually(lambda: task_log(sdk_client, "tenant-poweroff")[-1][1].endswith("completed"))
     with pytest.raises(ValidationError):
         events.create(task=99, event="x", table="vms")
     sdk_client.tasks.events(3).delete(event.key)
@@ -464,7 +577,7 @@ def test_events_create_update_trigger_delete(sdk_client: VergeClient) -> None:
 # task_scripts
 
 
-def test_scripts(sdk_client: VergeClient) -> None:
+def test_scripts(sdk_client: VergeClient, quick_start: None) -> None:
     scripts = sdk_client.task_scripts
     assert names(scripts.list()) == ["cleanup-logs"]
     assert names(scripts.list(name="clean*")) == ["cleanup-logs"]
@@ -536,8 +649,116 @@ def test_like_and_in_are_validation_errors(sdk_client: VergeClient, text: str) -
     assert raised.value.status_code == 422
 
 
-def test_unknown_column_in_a_write_is_422(sdk_client: VergeClient) -> None:
+def test_unknown_and_read_only_fields_are_dropped(sdk_client: VergeClient) -> None:
     task = sdk_client.tasks.get(1)
     task["colour"] = "red"  # save() sends modified fields as a raw PUT
-    with pytest.raises(ValidationError, match="colour"):
+    task["status"] = "running"
+    task["description"] = "kept"
+    task.save()
+    row = sdk_client.tasks.get(1, fields="all")
+    assert (row["status"], row["description"], "colour" in row) == ("idle", "kept", False)
+    audit = sdk_client.logs.list(level="audit", object_type="Task", limit=1)[0]
+    assert audit.text == "Updated task 'nightly-snapshot' (fields: description)"
+
+
+def test_numbers_sent_as_strings_are_accepted(sdk_client: VergeClient) -> None:
+    sdk_client._request("PUT", "task_schedules/3", json_data={"repeat_iteration": "4"})
+    assert sdk_client.task_schedules.get(3).repeat_count == 4
+
+
+def test_strict_mode_answers_422(
+    sdk_client: VergeClient, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox.emulator, "strict", True)
+    task = sdk_client.tasks.get(1)
+    task["colour"] = "red"
+    with pytest.raises(ValidationError, match="Validation error on field: 'colour'"):
         task.save()
+
+
+def test_limit_zero_most_and_summary(sdk_client: VergeClient) -> None:
+    assert len(sdk_client.tasks.list(limit=0, fields=["$key"])) == len(SEEDED)
+    most = sdk_client._request("GET", "tasks/1", params={"fields": "most"})
+    assert isinstance(most, dict)
+    assert most["name"] == "nightly-snapshot"
+    summary = sdk_client._request("GET", "tasks", params={"fields": "summary", "limit": 1})
+    assert summary == [{"$key": 1, "name": "nightly-snapshot", "status": "idle", "enabled": True}]
+
+
+# ---------------------------------------------------------------------------
+# The two action forms under the three platform profiles
+
+
+def _call(client: VergeClient, method: str, path: str, body: Any = None) -> Any:
+    """A raw request through the SDK's session (for what no manager sends)."""
+    return client._request(method, path, json_data=body)
+
+
+def _post_execute(client: VergeClient, key: int) -> Any:
+    """The documented form (Go and TypeScript SDKs, API guide)."""
+    body = {"task": key, "action": "execute", "params": {"sandbox_start_delay": 0}}
+    return client._request("POST", "task_actions", json_data=body)
+
+
+def test_put_form_in_each_profile(sdk_client: VergeClient, profile: str) -> None:
+    sdk_client.tasks.execute(2, sandbox_start_delay=0, sandbox_duration=30)
+    task = sdk_client.tasks.get(2)
+    if profile == "post":
+        # The silent no-op: 200, and nothing happens (pyvergeos drives.py, 26.1.8).
+        assert (task.status, task["last_run"]) == ("idle", 0)
+        assert task_log(sdk_client, "power-on-dev") == []
+    else:
+        assert task.is_running
+        assert task_log(sdk_client, "power-on-dev") == [("message", "Task 'power-on-dev' started")]
+
+
+def test_post_form_in_each_profile(sdk_client: VergeClient, profile: str) -> None:
+    if profile == "put":
+        with pytest.raises(NotFoundError):
+            _post_execute(sdk_client, 2)
+        with pytest.raises(NotFoundError):
+            sdk_client._request("GET", "task_actions/$table")
+        assert sdk_client.tasks.get(2).status == "idle"
+        return
+    assert _post_execute(sdk_client, 2) == {"task": 2}
+    assert sdk_client.tasks.get(2).is_running
+    with pytest.raises(ConflictError):
+        _post_execute(sdk_client, 2)
+    cancel = {"task": 2, "action": "cancel"}
+    assert sdk_client._request("POST", "task_actions", json_data=cancel) == {"task": 2}
+    assert sdk_client.tasks.get(2).status == "idle"
+    schema = _call(sdk_client, "GET", "task_actions/$table")
+    assert [f["name"] for f in schema["fields"]] == ["$key", "task", "action", "params"]
+
+
+def test_unknown_action_is_400_in_each_profile(sdk_client: VergeClient, profile: str) -> None:
+    if profile != "put":
+        with pytest.raises(APIError) as raised:
+            sdk_client._request("POST", "task_actions", json_data={"task": 1, "action": "explode"})
+        assert raised.value.status_code == 400
+    if profile != "post":
+        with pytest.raises(APIError) as raised:
+            sdk_client.tasks.action(1, "explode")
+        assert raised.value.status_code == 400
+
+
+def test_schedule_actions_in_each_profile(sdk_client: VergeClient, profile: str) -> None:
+    body = {"task_schedule": 1, "action": "get_schedule", "params": {"max": 2}}
+    if profile == "put":
+        assert len(sdk_client.task_schedules.get_schedule(1, max_results=2)) == 2
+        with pytest.raises(NotFoundError):
+            sdk_client._request("POST", "task_schedule_actions", json_data=body)
+    else:
+        answer = _call(sdk_client, "POST", "task_schedule_actions", body)
+        assert len(answer["schedule"]) == 2
+
+
+def test_schema_probe_for_every_table(sdk_client: VergeClient) -> None:
+    for table in ("tasks", "task_schedules", "task_schedule_triggers", "task_events", "logs"):
+        schema = _call(sdk_client, "GET", f"{table}/$table")
+        assert schema["table"] == table
+        assert {"name": "$key", "type": "int"} in schema["fields"]
+    fields = [f["name"] for f in _call(sdk_client, "GET", "tasks/$table")["fields"]]
+    assert "status" in fields
+    assert "progress" not in fields
+    assert "error" not in fields

@@ -150,8 +150,12 @@ SCENARIOS = [
     Scenario("connection-dropped", ("task", "list"), 10, _fault({"drop": True})),
 ]
 
-CASES: list[tuple[Credentials, Scenario]] = [(c, s) for s in SCENARIOS for c in CREDENTIALS]
-CASE_IDS: list[str] = [f"{s.id}:{c.id}" for c, s in CASES]
+_ISSUE_12 = pytest.mark.xfail(
+    strict=True, reason="issue 12: no error status; a failed run ends idle with an error log entry"
+)
+_PAIRS = [(c, s) for s in SCENARIOS for c in CREDENTIALS]
+CASES = [pytest.param(c, s, marks=_ISSUE_12 if s.id == "run-wait-fails" else ()) for c, s in _PAIRS]
+CASE_IDS: list[str] = [f"{s.id}:{c.id}" for c, s in _PAIRS]
 
 
 @pytest.mark.parametrize(("creds", "scenario"), CASES, ids=CASE_IDS)
@@ -215,7 +219,7 @@ def test_password_option_works_and_warns_without_verbosity(
     monkeypatch.delenv("VERGE_PASSWORD")
     out = run_cli("--password", "sandbox", "task", "list", "-q")
     assert out.exit_code == 0, out.stderr
-    assert out.stdout.split() == ["1", "2", "3", "4", "5"]
+    assert out.stdout.split() == ["1", "2", "3", "4", "5", "6"]
     (warning,) = out.stderr.splitlines()
     assert warning.startswith("Warning: ")
     assert "other users" in warning
@@ -296,7 +300,7 @@ def test_hidden_prompt_does_not_echo_the_password(
         assert b"Password for admin@" in seen, seen
         time.sleep(0.2)  # let the prompt turn echo off before typing
         os.write(fd, PASSWORD.encode() + b"\r")
-        seen += _read_until(fd, b"\n5", deadline)
+        seen += _read_until(fd, b"\n6", deadline)
         seen += _read_until(fd, b"\x00never", min(deadline, time.monotonic() + 2))
     finally:
         status = _reap(pid, deadline=time.monotonic() + 10)
@@ -305,4 +309,4 @@ def test_hidden_prompt_does_not_echo_the_password(
     text = seen.decode(errors="replace")
     assert PASSWORD not in text
     assert basic(PASSWORD) not in text
-    assert text.split()[-5:] == ["1", "2", "3", "4", "5"], text
+    assert text.split()[-6:] == ["1", "2", "3", "4", "5", "6"], text

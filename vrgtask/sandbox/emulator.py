@@ -5,45 +5,74 @@ string, headers, body) and returns a :class:`Reply`. It knows nothing about
 sockets: :mod:`vrgtask.sandbox.transport` feeds it from a ``requests``
 adapter, :mod:`vrgtask.sandbox.server` from an HTTPS server.
 
-Conventions of the API (as pyvergeos 1.7 uses it): everything lives under
-``/api/v4/``; ``GET /{table}`` lists (``filter``, ``fields``, ``sort``,
-``limit``, ``offset``), ``GET /{table}/{key}`` reads one row, ``POST`` creates
-(201 and a receipt), ``PUT`` updates partially (200 ``{}``), ``DELETE``
-removes (200, empty body), and ``PUT /{table}/{key}?action=NAME`` runs a row
-action. Every error is ``{"err": "message"}`` with its status: 400 malformed
-JSON, 401 no or bad credentials, 403 a read-only user writing, 404 unknown
-table or row, 405 a method the table does not take, 409 a conflict, 422
-anything invalid.
+What it emulates, where each behaviour comes from and how sure it is, is
+listed in ``docs/platform-behaviour.md``; the comments below cite the source
+of each choice.
+
+Conventions of the API: everything lives under ``/api/v4/``; ``GET /{table}``
+lists (``filter``, ``fields``, ``sort``, ``limit`` -- 0 is unlimited --,
+``offset``), ``GET /{table}/{key}`` reads one row, ``GET /{table}/$table``
+describes the table, ``POST`` creates (201 and a receipt whose ``$key`` is a
+string, as in the API guide), ``PUT`` updates partially (200 ``{}``),
+``DELETE`` removes (200, empty body). Every answer carries a ``Date`` header.
+Every error is ``{"err": "message"}`` with its status: 400 malformed JSON or
+an unknown action, 401 no or bad credentials, 403 a read-only user writing,
+404 unknown table or row, 405 a method the table does not take, 409 a
+conflict, 422 anything invalid (``Validation error on field: 'name' - '...'``).
+
+Writes (pyvergeos ``snapshot_profiles.py``, issue #139, measured on 26.1.8):
+unknown and read-only fields are dropped and the write answers 200; numeric
+strings are accepted for integer columns. In *strict* mode the dropped
+fields answer 422 instead.
+
+Actions come in two forms (conflicting sources, so both are emulated):
+
+* ``POST /{singular}_actions {"<singular>": KEY, "action": NAME, "params": {...}}``
+  (Go SDK, TypeScript SDK, API guide), e.g. ``POST /task_actions``;
+* ``PUT /{table}/{key}?action=NAME`` with the parameters as the body
+  (pyvergeos ``ResourceManager.action``; execute sends ``{"params": {...}}``).
+
+The *platform profile* decides which work: ``both``; ``post`` (the ``PUT``
+form answers 200 ``{}`` and does nothing -- the silent no-op pyvergeos
+``drives.py`` reports on 26.1.8); ``put`` (``POST /*_actions`` is 404).
 
 Task execution model
 --------------------
 State may be shared by separate processes (one CLI invocation after another,
 through :class:`~vrgtask.sandbox.store.FileStore`), so nothing runs in the
-background: a run is a record of when it started, and every request first
+background: a run is a record of when it was queued, and every request first
 brings the tasks up to date with the clock ("materialises" them).
 
-* ``execute`` (or a schedule trigger, an event trigger, a script ``run``) on a
-  task that is already running answers 409 ``Task is already running``.
-  Otherwise the task becomes ``running`` with ``progress`` 0 and ``error``
-  ``""``, and remembers ``started``, a ``duration`` and an optional failure.
-* The duration is the ``sandbox_duration`` execution parameter (seconds, a
-  number >= 0), else the task's ``settings_args["sandbox_duration"]``, else 3.
-* A failure is requested with the ``sandbox_fail`` parameter (a message), else
-  ``settings_args["sandbox_fail"]``. This is the documented way to make a task
-  fail in the sandbox::
+* Tasks are ``idle`` or ``running``, nothing else (Go SDK ``types_task.go``,
+  TypeScript SDK ``services/task/types.ts``, PSVergeOS ``Get-VergeTask``,
+  pyvergeos ``tasks.py``). A run's outcome is in the ``logs`` table.
+* ``execute`` (or a schedule trigger, an event trigger, a script ``run``)
+  queues a run and returns at once ("fire-and-forget at the API level", Go SDK
+  ADR-008). The task stays ``idle`` for the *start delay*, then is ``running``
+  for the run's *duration*, then ``idle`` again. ``last_run`` (epoch seconds)
+  is set when the run starts. A second execute while a run is queued or
+  running answers 409.
+* The start delay is the ``sandbox_start_delay`` parameter, else the task's
+  ``settings_args["sandbox_start_delay"]``, else the sandbox-wide setting
+  (:class:`Emulator` ``start_delay``, ``$VRGTASK_SANDBOX_START_DELAY``, the
+  state's ``start_delay`` setting), else 1 second.
+* The duration is ``sandbox_duration`` (parameter, else settings), else 3 s.
+* A failure is requested with ``sandbox_fail`` (a message)::
 
       vrgtask task create ... --settings-json '{"sandbox_fail": "disk full"}'
       vrgtask task run NAME --params-json '{"sandbox_fail": "disk full"}'
 
-* While running, ``progress`` reads ``min(99, 100 * elapsed / duration)``.
-* Once ``duration`` has elapsed the run ends: ``last_run`` becomes the end
-  time, and the task is ``idle`` with ``progress`` 100 -- or, for a failing
-  run, ``error`` with the message in ``error`` and ``progress`` frozen at the
-  99 it last showed (0 for a zero-length run). A task marked
+* Log entries (``object_type`` ``task``, ``object_name`` the task's name):
+  ``message`` "Task 'NAME' started" when it starts; ``message`` "Task 'NAME'
+  completed" when it succeeds; ``error`` "Task 'NAME' failed: TEXT" and
+  ``message`` "Task 'NAME' ended with errors" when it fails. A task marked
   ``delete_after_run`` is deleted (with its triggers and events) after a
   successful run.
-* ``cancel`` on a running task makes it ``idle`` with ``progress`` 0 and
-  ``last_run`` unchanged; on a task that is not running it does nothing.
+* ``cancel`` of a queued or running run makes the task ``idle`` and writes a
+  ``warning`` "Task 'NAME' cancelled"; otherwise it does nothing.
+* Creating, updating and deleting a task-engine object writes an ``audit``
+  entry ("Created task 'NAME'", "Updated task 'NAME' (fields: a, b)",
+  "Deleted task 'NAME'").
 """
 
 from __future__ import annotations
@@ -64,6 +93,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from vrgtask.sandbox.errors import SandboxStateError
 from vrgtask.sandbox.filters import FilterError, compile_filter
 from vrgtask.sandbox.projection import (
     AllColumns,
@@ -72,20 +102,54 @@ from vrgtask.sandbox.projection import (
     parse_fields,
     project,
 )
-from vrgtask.sandbox.seed import SANDBOX_TOKEN, canonical_json, state_digest, task_row
+from vrgtask.sandbox.seed import (
+    ACTION_PROFILES,
+    SANDBOX_TOKEN,
+    canonical_json,
+    log_entry,
+    state_digest,
+    task_row,
+)
 from vrgtask.sandbox.store import Store
-from vrgtask.sandbox.tables import OWNER_ACTIONS, OWNER_TABLES, TABLES, Column, TableSpec
+from vrgtask.sandbox.tables import (
+    ACTION_TABLES,
+    LOG_OBJECT_TYPES,
+    OWNER_ACTIONS,
+    OWNER_TABLES,
+    TABLES,
+    Column,
+    TableSpec,
+)
 
-__all__ = ["API_PREFIX", "DEFAULT_DURATION", "Emulator", "Reply"]
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_DURATION",
+    "DEFAULT_START_DELAY",
+    "ENV_ACTIONS",
+    "ENV_START_DELAY",
+    "ENV_STRICT",
+    "MAX_NAME_LENGTH",
+    "Emulator",
+    "Reply",
+    "parse_bool",
+]
 
 API_PREFIX = "/api/v4/"
 DEFAULT_DURATION = 3.0
+DEFAULT_START_DELAY = 1.0
 MAX_SCHEDULE_RESULTS = 1440
+#: Go SDK and TypeScript SDK validate task names as 1-64 characters.
+MAX_NAME_LENGTH = 64
+
+ENV_ACTIONS = "VRGTASK_SANDBOX_ACTIONS"
+ENV_STRICT = "VRGTASK_SANDBOX_STRICT"
+ENV_START_DELAY = "VRGTASK_SANDBOX_START_DELAY"
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _DATETIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?")
 _UINT_RE = re.compile(r"[0-9]+")
+_INT_TEXT_RE = re.compile(r"\s*-?[0-9]+\s*")
 _TYPE_NAMES = {
     "int": "an integer",
     "str": "a string",
@@ -94,6 +158,17 @@ _TYPE_NAMES = {
     "ref": "a 'table/key' reference",
     "key": "an integer key",
 }
+#: ``GET /{table}/$table`` field types (the platform's own names are unknown).
+_SCHEMA_TYPES = {
+    "int": "int",
+    "str": "text",
+    "bool": "bool",
+    "object": "json",
+    "ref": "row",
+    "key": "row",
+}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SCHEDULE_DEFAULTS: dict[str, Any] = {
     "description": "",
@@ -106,6 +181,14 @@ _SCHEDULE_DEFAULTS: dict[str, Any] = {
     "day_of_month": "start_date",
     **dict.fromkeys(_DAYS, True),
     "task": None,
+}
+#: What an audit entry calls a row of each table.
+_NOUNS = {
+    "tasks": "task",
+    "task_schedules": "schedule",
+    "task_schedule_triggers": "schedule trigger",
+    "task_events": "event trigger",
+    "task_scripts": "task script",
 }
 
 
@@ -141,6 +224,22 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def invalid(name: str, why: str) -> ApiError:
+    """A 422 in the platform's wording (API guide):
+    ``Validation error on field: 'name' - 'why'``."""
+    return ApiError(422, f"Validation error on field: '{name}' - '{why}'")
+
+
+def parse_bool(text: str) -> bool | None:
+    """``1/true/yes/on`` -> True, ``0/false/no/off/''`` -> False, else None."""
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    return None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -230,6 +329,34 @@ def _uint(params: Mapping[str, str], name: str) -> int | None:
     return int(text)
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(epoch: float) -> str:
+    """An RFC 9110 ``Date`` value (not email.utils: it imports socket)."""
+    t = time.gmtime(epoch)
+    return (
+        f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+def _check_delay(value: Any, source: str) -> float:
+    if not _is_number(value) or value < 0:
+        raise SandboxStateError(f"{source} must be a number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The sandbox-wide knobs in force for one request."""
+
+    actions: str
+    strict: bool
+    start_delay: float
+
+
 class Emulator:
     """The API, answering requests against a :class:`~vrgtask.sandbox.store.Store`.
 
@@ -237,6 +364,17 @@ class Emulator:
         store: Where the state lives.
         clock: Returns the current time as epoch seconds (injectable for tests).
         tz: Time zone for dates (``start_date``) and schedules; None is local time.
+        actions: Platform profile for actions (``both``, ``post``, ``put``);
+            None: ``$VRGTASK_SANDBOX_ACTIONS``, else the state's setting, else both.
+        strict: Refuse unknown and read-only fields with 422; None:
+            ``$VRGTASK_SANDBOX_STRICT``, else the state's setting, else False.
+        start_delay: Seconds a queued run waits before it starts; None:
+            ``$VRGTASK_SANDBOX_START_DELAY``, else the state's setting, else 1.
+
+    Attributes of the same names may be changed between requests (tests do).
+
+    Raises:
+        SandboxStateError: An unknown profile or a bad delay.
     """
 
     def __init__(
@@ -245,10 +383,62 @@ class Emulator:
         *,
         clock: Callable[[], float] = time.time,
         tz: tzinfo | None = None,
+        actions: str | None = None,
+        strict: bool | None = None,
+        start_delay: float | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.tz = tz
+        if actions is not None and actions not in ACTION_PROFILES:
+            raise SandboxStateError(
+                f"unknown actions profile {actions!r}: use one of {', '.join(ACTION_PROFILES)}"
+            )
+        self.actions = actions
+        self.strict = strict
+        self.start_delay = None if start_delay is None else _check_delay(start_delay, "start delay")
+
+    def settings(self, state: Mapping[str, Any]) -> Settings:
+        """The knobs in force: constructor, else environment, else state, else defaults.
+
+        Raises:
+            SandboxStateError: A bad value in the environment.
+        """
+        stored: Mapping[str, Any] = state.get("settings") or {}
+        actions = self.actions
+        if actions is None:
+            env = os.environ.get(ENV_ACTIONS, "").strip()
+            if env:
+                if env not in ACTION_PROFILES:
+                    raise SandboxStateError(
+                        f"{ENV_ACTIONS}={env!r} is not a platform profile: "
+                        f"use one of {', '.join(ACTION_PROFILES)}"
+                    )
+                actions = env
+            else:
+                actions = str(stored.get("actions") or "both")
+        strict = self.strict
+        if strict is None:
+            flag = os.environ.get(ENV_STRICT, "")
+            if flag.strip():
+                strict = parse_bool(flag)
+                if strict is None:
+                    raise SandboxStateError(f"{ENV_STRICT}={flag!r} is not a boolean: use 1 or 0")
+            else:
+                strict = bool(stored.get("strict", False))
+        delay = self.start_delay
+        if delay is None:
+            env = os.environ.get(ENV_START_DELAY, "").strip()
+            if env:
+                try:
+                    value = float(env)
+                except ValueError:
+                    value = math.nan
+                delay = _check_delay(value, f"{ENV_START_DELAY}={env!r}")
+            else:
+                stored_delay = stored.get("start_delay")
+                delay = DEFAULT_START_DELAY if stored_delay is None else float(stored_delay)
+        return Settings(actions=actions, strict=strict, start_delay=delay)
 
     def handle(
         self,
@@ -258,13 +448,25 @@ class Emulator:
         headers: Mapping[str, str],
         body: bytes,
     ) -> Reply:
-        """Answer one request."""
+        """Answer one request (every reply carries a ``Date`` header)."""
+        reply = self._handle(method, path, query, headers, body)
+        reply.headers.setdefault("Date", http_date(self.clock()))
+        return reply
+
+    def _handle(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Reply:
         if not path.startswith(API_PREFIX):
             return error_reply(404, "Not found")
         parts = [unquote(part) for part in path[len(API_PREFIX) :].split("/") if part]
         params = _parse_query(query)
         with self.store.transaction() as state:
-            request = _Request(self, state, self.clock())
+            request = _Request(self, state, self.clock(), self.settings(state))
             try:
                 return request.dispatch(method.upper(), parts, params, headers, body)
             except ApiError as exc:
@@ -285,14 +487,20 @@ class Emulator:
             return canonical_json(state)
 
 
+_ActionHandler = Callable[["_Request", dict[str, Any], dict[str, Any]], Reply]
+
+
 class _Request:
     """One request's view of the state; also the projection resolver."""
 
-    def __init__(self, emulator: Emulator, state: dict[str, Any], now: float) -> None:
+    def __init__(
+        self, emulator: Emulator, state: dict[str, Any], now: float, settings: Settings
+    ) -> None:
         self.emulator = emulator
         self.state = state
         self.tables: dict[str, dict[str, dict[str, Any]]] = state["tables"]
         self.now = now
+        self.settings = settings
         self.user: dict[str, Any] = {}
         self._counts: dict[tuple[str, str], Counter[Any]] = {}
         self._next_fire: dict[int, int] = {}
@@ -308,10 +516,10 @@ class _Request:
         self.state["next_key"][table] = key + 1
         return key
 
-    def row(self, table: str, key: int) -> dict[str, Any] | None:
+    def row(self, table: str, key: int | str) -> dict[str, Any] | None:
         return self.tables[table].get(str(key))
 
-    def require_row(self, table: str, key: int) -> dict[str, Any]:
+    def require_row(self, table: str, key: int | str) -> dict[str, Any]:
         row = self.row(table, key)
         if row is None:
             raise ApiError(404, f"Not found: {table}/{key}")
@@ -321,12 +529,62 @@ class _Request:
     def creator(self) -> str:
         return f"users/{self.user['$key']}"
 
+    @property
+    def user_name(self) -> str:
+        return str(self.user.get("name") or "system")
+
     def receipt(self, table: str, key: int) -> Reply:
+        """The create receipt of the API guide: ``$key`` is a string."""
         self.changed()
         return json_reply(
             201,
-            {"$key": key, "location": f"/v4/{table}/{key}", "dbpath": f"{table}/{key}", "$row": 1},
+            {
+                "location": f"/v4/{table}/{key}",
+                "dbpath": f"{table}/{key}",
+                "$row": key,
+                "$key": str(key),
+            },
         )
+
+    def log(
+        self,
+        level: str,
+        text: str,
+        *,
+        table: str,
+        name: str,
+        at: float | None = None,
+        user: str | None = None,
+    ) -> None:
+        """Append a ``logs`` entry (timestamp in microseconds)."""
+        key = self.next_key("logs")
+        when = self.now if at is None else at
+        self.tables["logs"][str(key)] = log_entry(
+            key,
+            level,
+            text,
+            round(when * 1_000_000),
+            user=self.user_name if user is None else user,
+            object_type=LOG_OBJECT_TYPES.get(table, table),
+            object_name=name,
+        )
+        self.changed()
+
+    def label(self, table: str, row: Mapping[str, Any]) -> str:
+        """The name a log entry gives a row."""
+        if table == "task_schedule_triggers":
+            task = self.row("tasks", row.get("task", ""))
+            schedule = self.row("task_schedules", row.get("schedule", ""))
+            task_name = task["name"] if task else row.get("task")
+            schedule_name = schedule["name"] if schedule else row.get("schedule")
+            return f"{task_name} @ {schedule_name}"
+        if table == "task_events":
+            return str(row.get("event_name") or row.get("event") or row.get("$key"))
+        return str(row.get("name", row.get("$key")))
+
+    def audit(self, verb: str, table: str, row: Mapping[str, Any], suffix: str = "") -> None:
+        name = self.label(table, row)
+        self.log("audit", f"{verb} {_NOUNS[table]} '{name}'{suffix}", table=table, name=name)
 
     # ------------------------------------------------------------------
     # Authentication and routing
@@ -370,14 +628,23 @@ class _Request:
         self.authenticate(headers)
         if not parts or len(parts) > 2:
             raise ApiError(404, "Not found")
+        if parts[0] in ACTION_TABLES:
+            return self.action_table(method, parts, body)
         spec = TABLES.get(parts[0])
         if spec is None:
             raise ApiError(404, "Invalid table")
-        key: int | None = None
+        if len(parts) == 2 and parts[1] == "$table":
+            if method != "GET":
+                raise ApiError(405, f"Method {method} not allowed on {spec.name}/$table")
+            return json_reply(200, _schema(spec))
+        key: int | str | None = None
         if len(parts) == 2:
-            if _UINT_RE.fullmatch(parts[1]) is None:
+            if spec.string_keys:
+                key = parts[1]
+            elif _UINT_RE.fullmatch(parts[1]) is None:
                 raise ApiError(404, f"Not found: {parts[0]}/{parts[1]}")
-            key = int(parts[1])
+            else:
+                key = int(parts[1])
         self.materialise()
         action = params.get("action")
         if method != "GET":
@@ -390,24 +657,90 @@ class _Request:
             if method == "GET":
                 return self.list_rows(spec, params)
             if method == "POST":
-                return _CREATE[spec.name](self, _json_object(body))
+                clean = self.clean_body(spec, _json_object(body), create=True)
+                reply = _CREATE[spec.name](self, clean)
+                created = self.row(spec.name, int(json.loads(reply.body)["$key"]))
+                if created is not None:
+                    self.audit("Created", spec.name, created)
+                return reply
             raise ApiError(405, f"Method {method} not allowed on {spec.name}")
         row = self.require_row(spec.name, key)
         if method == "GET":
             return self.get_row(spec, row, params)
         if method == "PUT" and action is not None:
-            if action not in spec.actions:
-                raise ApiError(422, f"Invalid action '{action}' for {spec.name}")
-            return _ACTIONS[(spec.name, action)](self, row, _json_object(body))
+            if self.settings.actions == "post":
+                # The silent no-op pyvergeos drives.py reports on 26.1.8.
+                return json_reply(200, {})
+            handler = self.action_handler(spec, action)
+            body_params = _json_object(body)
+            if (spec.name, action) == ("tasks", "execute"):
+                # pyvergeos tasks.execute sends {"params": {...}}.
+                for name in body_params:
+                    if name != "params":
+                        raise invalid(name, "is not a parameter of execute")
+                body_params = _params_object(body_params.get("params"))
+            return handler(self, row, body_params)
         if method == "PUT":
-            _UPDATE[spec.name](self, row, _json_object(body))
+            clean = self.clean_body(spec, _json_object(body), create=False)
+            _UPDATE[spec.name](self, row, clean)
+            if clean:
+                fields = ", ".join(clean)
+                self.audit("Updated", spec.name, row, f" (fields: {fields})")
             self.changed()
             return json_reply(200, {})
         if method == "DELETE":
+            name_row = dict(row)
+            label = self.label(spec.name, name_row)
             _DELETE[spec.name](self, row)
+            self.log(
+                "audit",
+                f"Deleted {_NOUNS[spec.name]} '{label}'",
+                table=spec.name,
+                name=label,
+            )
             self.changed()
             return Reply(200, b"")
         raise ApiError(405, f"Method {method} not allowed on {spec.name}/{key}")
+
+    def action_handler(self, spec: TableSpec, action: str) -> _ActionHandler:
+        handler = _ACTIONS.get((spec.name, action))
+        if handler is None:
+            # An unknown action name is a 400 (API guide; TypeScript SDK review).
+            allowed = ", ".join(sorted(a for t, a in _ACTIONS if t == spec.name))
+            raise ApiError(400, f"Invalid action '{action}' for {spec.name} (allowed: {allowed})")
+        return handler
+
+    def action_table(self, method: str, parts: list[str], body: bytes) -> Reply:
+        """``/{singular}_actions``: the documented form of actions."""
+        name = parts[0]
+        if self.settings.actions == "put":
+            raise ApiError(404, "Invalid table")
+        table, singular = ACTION_TABLES[name]
+        if len(parts) == 2:
+            if parts[1] == "$table" and method == "GET":
+                return json_reply(200, _action_schema(name, singular))
+            raise ApiError(404, f"Not found: {name}/{parts[1]}")
+        if method != "POST":
+            raise ApiError(405, f"Method {method} not allowed on {name}")
+        payload = _json_object(body)
+        action = payload.get("action")
+        if not isinstance(action, str) or not action:
+            raise invalid("action", "is required")
+        spec = TABLES[table]
+        handler = self.action_handler(spec, action)
+        if self.user.get("_readonly") and (table, action) != ("task_schedules", "get_schedule"):
+            raise ApiError(403, "Permission denied")
+        raw_key = payload.get(singular)
+        key: int | None = None
+        if _is_int(raw_key):
+            key = raw_key
+        elif isinstance(raw_key, str) and _UINT_RE.fullmatch(raw_key.strip()):
+            key = int(raw_key)
+        if key is None:
+            raise invalid(singular, "is required (the $key of the row)")
+        self.materialise()
+        row = self.require_row(table, key)
+        return handler(self, row, _params_object(payload.get("params")))
 
     # ------------------------------------------------------------------
     # Reading
@@ -435,12 +768,17 @@ class _Request:
         entries = self.fields(params)
         order = self.sort_order(spec, params.get("sort", ""))
         limit = _uint(params, "limit")
+        if limit == 0:
+            limit = None  # 0 means unlimited (API guide)
         offset = _uint(params, "offset") or 0
         rows: Iterable[dict[str, Any]] = (row for row in self.views(spec.name) if predicate(row))
         if not entries:
             # A projection naming no column answers with a count, as the platform does.
             return json_reply(200, [{"$count": sum(1 for _ in rows)}])
         if order:
+            if spec.name == "logs" and all(column != "$key" for column, _ in order):
+                # Entries written in the same microsecond keep their order.
+                order = [*order, ("$key", order[0][1])]
             ordered = list(rows)
             for column, descending in reversed(order):
                 ordered.sort(key=_sort_key(column), reverse=descending)
@@ -468,14 +806,6 @@ class _Request:
 
     def view(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         """``row`` with its derived columns computed (the row itself when it has none)."""
-        if table == "tasks":
-            run = row.get("_run")
-            if run is None:
-                return row
-            duration = float(run["duration"])
-            elapsed = self.now - float(run["started"])
-            progress = min(99, max(0, int(100 * elapsed / duration))) if duration > 0 else 0
-            return {**row, "progress": progress}
         if table == "task_schedules":
             all_day = row.get("start_time_of_day") == 0 and row.get("end_time_of_day") == 86400
             return {
@@ -531,6 +861,13 @@ class _Request:
     def columns(self, table: str) -> tuple[str, ...]:
         return TABLES[table].column_names
 
+    def summary_columns(self, table: str) -> tuple[str, ...]:
+        spec = TABLES[table]
+        if spec.summary is not None:
+            return spec.summary
+        display = spec.display_column
+        return ("$key",) if display is None else ("$key", display)
+
     def is_reference(self, table: str, column: str) -> bool:
         spec = TABLES[table].column(column)
         return spec is not None and spec.type in ("ref", "key")
@@ -584,35 +921,61 @@ class _Request:
     # ------------------------------------------------------------------
     # Validation helpers
 
-    def check_body(self, spec: TableSpec, body: Mapping[str, Any], *, create: bool) -> None:
-        """Unknown or read-only columns and wrong JSON types are 422."""
-        for name, value in body.items():
+    def clean_body(
+        self, spec: TableSpec, body: Mapping[str, Any], *, create: bool
+    ) -> dict[str, Any]:
+        """The fields of a write the platform takes, with numeric strings coerced.
+
+        Unknown and read-only fields are dropped (pyvergeos
+        ``snapshot_profiles.py``, issue #139: the platform answers 200 and
+        ignores them); in strict mode they are a 422. A value of the wrong
+        type is a 422 either way.
+        """
+        clean: dict[str, Any] = {}
+        for name, given in body.items():
+            value = given
             column = None if name.startswith("_") else spec.column(name)
-            if column is None:
-                raise ApiError(422, f"Invalid column '{name}' for {spec.name}")
-            if not (column.create if create else column.update):
-                raise ApiError(422, f"Column '{name}' of {spec.name} cannot be set")
+            settable = column is not None and (column.create if create else column.update)
+            if column is None or not settable:
+                if self.settings.strict:
+                    why = "no such field" if column is None else "field is read-only"
+                    raise invalid(name, why)
+                continue
+            if (
+                column.type in ("int", "key")
+                and isinstance(value, str)
+                and _INT_TEXT_RE.fullmatch(value)
+            ):
+                value = int(value)  # numbers sent as strings are accepted
             if not _type_ok(column, value):
                 kind = _TYPE_NAMES.get(column.type, column.type)
                 null = " or null" if column.nullable else ""
-                raise ApiError(422, f"Invalid value for '{name}': expected {kind}{null}")
+                raise invalid(name, f"expected {kind}{null}")
             if column.choices is not None and value not in column.choices:
                 allowed = ", ".join(column.choices)
-                raise ApiError(422, f"Invalid value for '{name}': {value!r} (one of {allowed})")
+                raise invalid(name, f"{value!r} is not one of {allowed}")
+            clean[name] = value
+        return clean
 
-    def owner(self, value: Any) -> tuple[str, int]:
+    def owner(self, value: Any, name: str = "owner") -> tuple[str, int | str]:
         """Validate a ``"table/key"`` owner reference naming an existing owner row."""
         if isinstance(value, str):
             table, sep, key_text = value.partition("/")
-            if sep and table in OWNER_TABLES and _UINT_RE.fullmatch(key_text):
-                key = int(key_text)
-                if self.row(table, key) is not None:
+            if sep and table in OWNER_TABLES and key_text:
+                key: int | str | None = None
+                if TABLES[table].string_keys:
+                    key = key_text
+                elif _UINT_RE.fullmatch(key_text):
+                    key = int(key_text)
+                if key is not None and self.row(table, key) is not None:
                     return table, key
-        raise ApiError(422, f"Invalid owner: {value!r}")
+        raise invalid(name, f"{value!r} is not an existing owner")
 
     def existing(self, table: str, value: Any, what: str) -> int:
+        if isinstance(value, str) and _UINT_RE.fullmatch(value.strip()):
+            value = int(value)
         if not _is_int(value) or self.row(table, value) is None:
-            raise ApiError(422, f"Invalid {what}: {value!r}")
+            raise invalid(what, f"{value!r} does not exist")
         key: int = value
         return key
 
@@ -620,56 +983,115 @@ class _Request:
     # Task execution
 
     def materialise(self) -> None:
-        """Finish every run whose time is up (see the module docstring)."""
-        finished: list[dict[str, Any]] = []
-        for row in self.tables["tasks"].values():
-            run = row.get("_run")
-            if run is not None and self.now >= float(run["started"]) + float(run["duration"]):
-                finished.append(row)
-        for row in finished:
-            run = row.pop("_run")
-            duration = float(run["duration"])
-            row["last_run"] = int(float(run["started"]) + duration)
-            if run.get("fail"):
-                row["status"] = "error"
-                row["error"] = str(run["fail"])
-                row["progress"] = 99 if duration > 0 else 0
-            else:
-                row["status"] = "idle"
-                row["error"] = ""
-                row["progress"] = 100
-                if row.get("delete_after_run"):
-                    self.delete_task(row)
-        if finished:
-            self.changed()
+        """Start queued runs and finish runs whose time is up (module docstring)."""
+        for row in list(self.tables["tasks"].values()):
+            if row.get("_run") is not None:
+                self.advance(row)
 
-    def run_settings(self, params: Any, settings: Any) -> tuple[float, str | None]:
+    def advance(self, row: dict[str, Any]) -> None:
+        run = row["_run"]
+        start_at = float(run["start_at"])
+        if not run.get("started"):
+            if self.now < start_at:
+                return
+            run["started"] = True
+            row["status"] = "running"
+            row["last_run"] = int(start_at)
+            name = row["name"]
+            self.log(
+                "message",
+                f"Task '{name}' started",
+                table="tasks",
+                name=name,
+                at=start_at,
+                user=run.get("user"),
+            )
+        end = start_at + float(run["duration"])
+        if self.now < end:
+            self.changed()
+            return
+        row.pop("_run")
+        row["status"] = "idle"
+        name = row["name"]
+        user = run.get("user")
+        fail = run.get("fail")
+        if fail:
+            self.log(
+                "error",
+                f"Task '{name}' failed: {fail}",
+                table="tasks",
+                name=name,
+                at=end,
+                user=user,
+            )
+            self.log(
+                "message",
+                f"Task '{name}' ended with errors",
+                table="tasks",
+                name=name,
+                at=end,
+                user=user,
+            )
+        else:
+            self.log(
+                "message", f"Task '{name}' completed", table="tasks", name=name, at=end, user=user
+            )
+            if row.get("delete_after_run"):
+                self.delete_task(row)
+                self.log(
+                    "audit", f"Deleted task '{name}'", table="tasks", name=name, at=end, user=user
+                )
+        self.changed()
+
+    def run_settings(self, params: Any, settings: Any) -> tuple[float, float, str | None]:
+        """``(start delay, duration, failure)`` of a run, from its parameters and settings."""
+
         def pick(name: str) -> Any:
             for source in (params, settings):
                 if isinstance(source, dict) and source.get(name) is not None:
                     return source[name]
             return None
 
+        delay = pick("sandbox_start_delay")
+        if delay is None:
+            delay = self.settings.start_delay
+        if not _is_number(delay) or delay < 0:
+            raise invalid("sandbox_start_delay", "must be a number of seconds >= 0")
         duration = pick("sandbox_duration")
         if duration is None:
             duration = DEFAULT_DURATION
         if not _is_number(duration) or duration < 0:
-            raise ApiError(422, "sandbox_duration must be a number of seconds >= 0")
+            raise invalid("sandbox_duration", "must be a number of seconds >= 0")
         fail = pick("sandbox_fail")
         if fail is not None and not isinstance(fail, str):
-            raise ApiError(422, "sandbox_fail must be a string (the error message)")
-        return float(duration), fail or None
+            raise invalid("sandbox_fail", "must be a string (the error message)")
+        return float(delay), float(duration), fail or None
 
     def start_run(self, task: dict[str, Any], params: Any) -> Reply:
-        if task.get("status") == "running":
-            raise ApiError(409, "Task is already running")
-        duration, fail = self.run_settings(params, task.get("settings_args"))
-        task["_run"] = {"started": self.now, "duration": duration, "fail": fail}
-        task["status"] = "running"
-        task["progress"] = 0
-        task["error"] = ""
+        """Queue a run of ``task``: it starts after the start delay (module docstring)."""
+        if task.get("_run") is not None or task.get("status") == "running":
+            raise ApiError(409, f"Task '{task['name']}' is already running or queued")
+        delay, duration, fail = self.run_settings(params, task.get("settings_args"))
+        task["_run"] = {
+            "start_at": self.now + delay,
+            "duration": duration,
+            "fail": fail,
+            "user": self.user_name,
+            "started": False,
+        }
+        key = task["$key"]
+        self.advance(task)  # a zero delay starts the run now
         self.changed()
-        return json_reply(200, {"task": task["$key"]})
+        return json_reply(200, {"task": key})
+
+    def cancel_run(self, task: dict[str, Any]) -> None:
+        run = task.pop("_run", None)
+        if run is None and task.get("status") != "running":
+            return
+        task["status"] = "idle"
+        name = task["name"]
+        self.log("warning", f"Task '{name}' cancelled", table="tasks", name=name)
+        self.changed()
 
     def delete_task(self, task: Mapping[str, Any]) -> None:
         key = task["$key"]
@@ -681,6 +1103,36 @@ class _Request:
         for schedule in self.tables["task_schedules"].values():
             if schedule.get("task") == key:
                 schedule["task"] = None
+
+
+def _schema(spec: TableSpec) -> dict[str, Any]:
+    """``GET /{table}/$table``: the table's fields (the platform's shape is richer)."""
+    return {
+        "table": spec.name,
+        "fields": [
+            {"name": c.name, "type": _SCHEMA_TYPES.get(c.type, c.type)} for c in spec.columns
+        ],
+    }
+
+
+def _action_schema(name: str, singular: str) -> dict[str, Any]:
+    return {
+        "table": name,
+        "fields": [
+            {"name": "$key", "type": "int"},
+            {"name": singular, "type": "row"},
+            {"name": "action", "type": "text"},
+            {"name": "params", "type": "json"},
+        ],
+    }
+
+
+def _params_object(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid("params", "must be an object")
+    return value
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
@@ -702,7 +1154,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
 def _required_text(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, f"'{name}' is required and cannot be empty")
+        raise invalid(name, "is required and cannot be empty")
     return value
 
 
@@ -711,23 +1163,32 @@ def _required_text(body: Mapping[str, Any], name: str) -> str:
 
 
 def _task_action(owner_table: str, action: Any) -> str:
+    """The display text of ``action``; an action the owner's table lacks is a 400."""
     actions = OWNER_ACTIONS[owner_table]
     if not isinstance(action, str) or action not in actions:
         allowed = ", ".join(actions) or "none"
-        raise ApiError(422, f"Invalid action {action!r} for {owner_table} (allowed: {allowed})")
+        raise ApiError(400, f"Invalid action {action!r} for {owner_table} (allowed: {allowed})")
     return actions[action]
 
 
+def _task_name(value: Any) -> str:
+    """Task names are 1-64 characters (Go SDK and TypeScript SDK validation)."""
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("name", "is required and cannot be empty")
+    if len(value) > MAX_NAME_LENGTH:
+        raise invalid("name", f"must be 1-{MAX_NAME_LENGTH} characters")
+    return value
+
+
 def _create_task(req: _Request, body: dict[str, Any]) -> Reply:
-    req.check_body(TABLES["tasks"], body, create=True)
-    name = _required_text(body, "name")
+    name = _task_name(body.get("name"))
     if "owner" not in body:
-        raise ApiError(422, "'owner' is required")
+        raise invalid("owner", "is required")
     owner_table, owner_key = req.owner(body["owner"])
     if "table" in body and body["table"] != owner_table:
-        raise ApiError(422, f"Invalid table {body['table']!r} for owner {body['owner']!r}")
+        raise invalid("table", f"{body['table']!r} is not the table of {body['owner']!r}")
     if "action" not in body:
-        raise ApiError(422, "'action' is required")
+        raise invalid("action", "is required")
     _task_action(owner_table, body["action"])
     settings = body.get("settings_args")
     req.run_settings({}, settings)
@@ -748,9 +1209,8 @@ def _create_task(req: _Request, body: dict[str, Any]) -> Reply:
 
 
 def _update_task(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> None:
-    req.check_body(TABLES["tasks"], body, create=False)
     if "name" in body:
-        _required_text(body, "name")
+        _task_name(body["name"])
     owner_table, owner_key = req.owner(body.get("owner", row["owner"]))
     action = body.get("action", row["action"])
     action_display = _task_action(owner_table, action)
@@ -769,21 +1229,12 @@ def _delete_task(req: _Request, row: dict[str, Any]) -> None:
     req.delete_task(row)
 
 
-def _execute_task(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> Reply:
-    for name in body:
-        if name != "params":
-            raise ApiError(422, f"Invalid parameter '{name}' for execute")
-    params = body.get("params")
-    if params is not None and not isinstance(params, dict):
-        raise ApiError(422, "'params' must be an object")
+def _execute_task(req: _Request, row: dict[str, Any], params: dict[str, Any]) -> Reply:
     return req.start_run(row, params)
 
 
-def _cancel_task(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> Reply:
-    if row.get("status") == "running":
-        row.pop("_run", None)
-        row.update(status="idle", progress=0, error="")
-        req.changed()
+def _cancel_task(req: _Request, row: dict[str, Any], params: dict[str, Any]) -> Reply:
+    req.cancel_run(row)
     return json_reply(200, {"task": row["$key"]})
 
 
@@ -795,23 +1246,20 @@ def _check_schedule(req: _Request, merged: Mapping[str, Any]) -> None:
     """Meaning checks on a complete schedule row (types were checked before)."""
     _required_text(merged, "name")
     if merged["repeat_iteration"] < 1:
-        raise ApiError(422, "Invalid value for 'repeat_iteration': must be >= 1")
+        raise invalid("repeat_iteration", "must be >= 1")
     for name in ("start_time_of_day", "end_time_of_day"):
         if not 0 <= merged[name] <= 86400:
-            raise ApiError(422, f"Invalid value for '{name}': must be between 0 and 86400")
+            raise invalid(name, "must be between 0 and 86400")
     if not _valid_date(merged["start_date"]):
-        raise ApiError(422, "Invalid value for 'start_date': expected YYYY-MM-DD")
+        raise invalid("start_date", "expected YYYY-MM-DD")
     if not _valid_end_date(merged["end_date"] or ""):
-        raise ApiError(
-            422, "Invalid value for 'end_date': expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS"
-        )
+        raise invalid("end_date", "expected YYYY-MM-DD or YYYY-MM-DD HH:MM:SS")
     if merged["task"] is not None:
         req.existing("tasks", merged["task"], "task")
 
 
 def _create_schedule(req: _Request, body: dict[str, Any]) -> Reply:
     spec = TABLES["task_schedules"]
-    req.check_body(spec, body, create=True)
     today = datetime.fromtimestamp(req.now, req.emulator.tz).date().isoformat()
     merged = {**_SCHEDULE_DEFAULTS, "start_date": today, **body}
     merged["end_date"] = merged["end_date"] or ""
@@ -824,7 +1272,6 @@ def _create_schedule(req: _Request, body: dict[str, Any]) -> Reply:
 
 
 def _update_schedule(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> None:
-    req.check_body(TABLES["task_schedules"], body, create=False)
     merged = {**row, **body}
     merged["end_date"] = merged["end_date"] or ""
     _check_schedule(req, merged)
@@ -843,15 +1290,15 @@ def _delete_schedule(req: _Request, row: dict[str, Any]) -> None:
 def _get_schedule(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> Reply:
     for name in body:
         if name not in ("max", "start_time", "end_time"):
-            raise ApiError(422, f"Invalid parameter '{name}' for get_schedule")
+            raise invalid(name, "is not a parameter of get_schedule")
     limit = body.get("max", 100)
     if not _is_int(limit) or not 1 <= limit <= MAX_SCHEDULE_RESULTS:
-        raise ApiError(422, f"Invalid value for 'max': must be 1..{MAX_SCHEDULE_RESULTS}")
+        raise invalid("max", f"must be 1..{MAX_SCHEDULE_RESULTS}")
     start = body.get("start_time")
     end = body.get("end_time")
     for name, value in (("start_time", start), ("end_time", end)):
         if value is not None and not _is_number(value):
-            raise ApiError(422, f"Invalid value for '{name}': expected epoch seconds")
+            raise invalid(name, "expected epoch seconds")
     try:
         from vrgtask.sandbox.schedule import ScheduleError, upcoming_runs
     except ImportError:
@@ -874,7 +1321,6 @@ def _get_schedule(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> R
 
 
 def _create_trigger(req: _Request, body: dict[str, Any]) -> Reply:
-    req.check_body(TABLES["task_schedule_triggers"], body, create=True)
     task = req.existing("tasks", body.get("task"), "task")
     schedule = req.existing("task_schedules", body.get("schedule"), "schedule")
     for trigger in req.tables["task_schedule_triggers"].values():
@@ -894,7 +1340,7 @@ def _create_trigger(req: _Request, body: dict[str, Any]) -> Reply:
 
 
 def _update_trigger(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> None:
-    req.check_body(TABLES["task_schedule_triggers"], body, create=False)
+    """A trigger has no updatable column: every field was dropped already."""
 
 
 def _delete_plain(table: str) -> Callable[[_Request, dict[str, Any]], None]:
@@ -914,7 +1360,6 @@ def _fire_trigger(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> R
 
 
 def _create_event(req: _Request, body: dict[str, Any]) -> Reply:
-    req.check_body(TABLES["task_events"], body, create=True)
     task_key = req.existing("tasks", body.get("task"), "task")
     table = _required_text(body, "table")
     event = _required_text(body, "event")
@@ -941,17 +1386,16 @@ def _create_event(req: _Request, body: dict[str, Any]) -> Reply:
 
 
 def _update_event(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> None:
-    req.check_body(TABLES["task_events"], body, create=False)
     row.update(body)
 
 
 def _fire_event(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> Reply:
     for name in body:
         if name != "context":
-            raise ApiError(422, f"Invalid parameter '{name}' for trigger")
+            raise invalid(name, "is not a parameter of trigger")
     context = body.get("context")
     if context is not None and not isinstance(context, dict):
-        raise ApiError(422, "'context' must be an object")
+        raise invalid("context", "must be an object")
     task = req.require_row("tasks", row["task"])
     return req.start_run(task, context if context is not None else row.get("context"))
 
@@ -967,10 +1411,9 @@ def _unique_script_name(req: _Request, name: str, key: int | None) -> None:
 
 
 def _create_script(req: _Request, body: dict[str, Any]) -> Reply:
-    req.check_body(TABLES["task_scripts"], body, create=True)
     name = _required_text(body, "name")
     if not isinstance(body.get("script"), str):
-        raise ApiError(422, "'script' is required")
+        raise invalid("script", "is required")
     _unique_script_name(req, name, None)
     key = req.next_key("task_scripts")
     req.tables["task_scripts"][str(key)] = {
@@ -984,7 +1427,6 @@ def _create_script(req: _Request, body: dict[str, Any]) -> Reply:
 
 
 def _update_script(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> None:
-    req.check_body(TABLES["task_scripts"], body, create=False)
     if "name" in body:
         _unique_script_name(req, _required_text(body, "name"), row["$key"])
     row.update(body)
@@ -1011,6 +1453,7 @@ def _run_script(req: _Request, row: dict[str, Any], body: dict[str, Any]) -> Rep
         ident=os.urandom(20).hex(),
     )
     req.tables["tasks"][str(key)] = task
+    req.audit("Created", "tasks", task)
     req.start_run(task, body)
     return json_reply(200, {"task": key})
 

@@ -6,8 +6,12 @@ without one it lands in the row under its own text. The forms:
 
 ``col`` / ``$key``
     An own column. Unknown (and hidden ``_``) columns are left out.
-``all``
-    Every own visible column.
+``all`` / ``most``
+    Every own visible column (``most`` is a projection keyword of the API
+    guide; the sandbox treats it as ``all``).
+``summary``
+    The table's short summary set (the API guide's keyword; the columns are
+    the sandbox's choice).
 ``ref#$display`` / ``ref#col`` / ``ref#ref2#col``
     Follow a reference column (an integer key into a known table, or a
     ``"table/key"`` string) and read the referenced row's display name or
@@ -42,6 +46,7 @@ __all__ = [
     "Flatten",
     "ProjectionError",
     "Resolver",
+    "Summary",
     "Traverse",
     "parse_fields",
     "project",
@@ -72,6 +77,11 @@ class AllColumns:
 
 
 @dataclass(frozen=True)
+class Summary:
+    pass
+
+
+@dataclass(frozen=True)
 class Traverse:
     column: str
     path: tuple[str, ...]
@@ -96,7 +106,7 @@ class Flatten:
     entries: tuple[Entry, ...]
 
 
-Entry = Column | AllColumns | Traverse | Count | Display | Flatten
+Entry = Column | AllColumns | Summary | Traverse | Count | Display | Flatten
 
 
 class Resolver(Protocol):
@@ -104,6 +114,10 @@ class Resolver(Protocol):
 
     def columns(self, table: str) -> Sequence[str]:
         """The visible own columns of ``table``, in order."""
+        ...
+
+    def summary_columns(self, table: str) -> Sequence[str]:
+        """The columns ``fields=summary`` returns."""
         ...
 
     def follow(
@@ -182,8 +196,10 @@ def _split_alias(entry: str) -> tuple[str, str | None]:
 def _parse_entry(entry: str) -> Entry:
     expr, alias = _split_alias(entry)
     name = alias if alias is not None else expr
-    if expr == "all" and alias is None:
+    if expr in ("all", "most") and alias is None:
         return AllColumns()
+    if expr == "summary" and alias is None:
+        return Summary()
     if _IDENT_RE.fullmatch(expr):
         return Column(expr, name)
     match = _COUNT_RE.fullmatch(expr)
@@ -269,6 +285,9 @@ def _apply(
             out[entry.alias] = row.get(entry.name)
     elif isinstance(entry, AllColumns):
         for column in resolver.columns(table):
+            out[column] = row.get(column)
+    elif isinstance(entry, Summary):
+        for column in resolver.summary_columns(table):
             out[column] = row.get(column)
     elif isinstance(entry, Traverse):
         found, value = _traverse(table, row, entry, resolver)

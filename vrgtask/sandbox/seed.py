@@ -2,9 +2,14 @@
 
 State shape (JSON)::
 
-    {"version": 1,
-     "next_key": {"tasks": 6, ...},               next $key per table
+    {"version": 2,
+     "settings": {"actions": "both", "strict": false, "start_delay": null},
+     "next_key": {"tasks": 7, ...},               next $key per table
      "tables": {"tasks": {"1": {row}, ...}, ...}}  rows by str($key), in key order
+
+``settings`` are the sandbox-wide knobs ``vrgtask sandbox config`` changes:
+the platform profile for actions (``both``, ``post``, ``put``), strict writes,
+and the start delay of a run in seconds (null: the default, 1 s).
 
 Rows may carry hidden bookkeeping columns whose names start with ``_`` (a
 user's password, a running task's ``_run``); the API never returns them.
@@ -20,16 +25,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 from vrgtask.sandbox.tables import OWNER_ACTIONS, TABLES
 
 __all__ = [
+    "ACTION_PROFILES",
+    "DEFAULT_SETTINGS",
     "SANDBOX_PASSWORD",
     "SANDBOX_TOKEN",
     "SANDBOX_USERNAME",
     "STATE_VERSION",
+    "check_settings",
     "check_state",
+    "log_entry",
     "seed_state",
     "state_digest",
 ]
@@ -41,7 +51,14 @@ SANDBOX_TOKEN = "sandbox-token"  # noqa: S105
 AUDITOR_USERNAME = "auditor"
 AUDITOR_PASSWORD = "auditor"  # noqa: S105
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+
+#: How the platform takes actions (see docs/platform-behaviour.md):
+#: ``both`` forms work; ``post`` -- only ``POST /{table}_actions``, the
+#: ``PUT ?action=`` form is a silent no-op; ``put`` -- only ``PUT ?action=``.
+ACTION_PROFILES = ("both", "post", "put")
+
+DEFAULT_SETTINGS: dict[str, Any] = {"actions": "both", "strict": False, "start_delay": None}
 
 #: 2026-01-01T00:00:00Z; seeded timestamps are fixed so the seed is reproducible.
 _SEED_EPOCH = 1767225600
@@ -66,8 +83,9 @@ def task_row(
     creator: str | None = "users/1",
     delete_after_run: bool = False,
     ident: str | None = None,
+    system_created: bool = False,
 ) -> dict[str, Any]:
-    """A complete, idle task row."""
+    """A complete, idle task row (``idle``/``running`` only; no progress or error)."""
     table = owner.partition("/")[0]
     return {
         "$key": key,
@@ -82,10 +100,8 @@ def task_row(
         "creator": creator,
         "last_run": last_run,
         "delete_after_run": delete_after_run,
-        "system_created": False,
+        "system_created": system_created,
         "id": ident if ident is not None else task_id(key),
-        "progress": 100 if last_run else 0,
-        "error": "",
         "settings_args": settings_args,
     }
 
@@ -101,6 +117,7 @@ def schedule_row(
     weekdays_only: bool = False,
     start_date: str = "2026-01-01",
     creator: str | None = "users/1",
+    system_created: bool = False,
 ) -> dict[str, Any]:
     """A complete schedule row (derived columns are computed on read)."""
     row: dict[str, Any] = {
@@ -119,15 +136,84 @@ def schedule_row(
     for day in ("monday", "tuesday", "wednesday", "thursday", "friday"):
         row[day] = True
     row["saturday"] = row["sunday"] = not weekdays_only
-    row.update({"task": None, "system_created": False, "creator": creator})
+    row.update({"task": None, "system_created": system_created, "creator": creator})
     return row
+
+
+def log_entry(
+    key: int,
+    level: str,
+    text: str,
+    timestamp_us: int,
+    *,
+    user: str,
+    object_type: str,
+    object_name: str,
+) -> dict[str, Any]:
+    """A ``logs`` row (pyvergeos ``resources/logs.py``: timestamp in microseconds)."""
+    return {
+        "$key": key,
+        "level": level,
+        "text": text,
+        "timestamp": timestamp_us,
+        "user": user,
+        "object_type": object_type,
+        "object_name": object_name,
+    }
+
+
+def _seed_logs() -> list[dict[str, Any]]:
+    """Past history: a successful and a failed run, and an audit entry."""
+    us = 1_000_000
+    entries = [
+        ("audit", "Created task 'tenant-poweroff'", _SEED_EPOCH + 60, "admin", "tenant-poweroff"),
+        (
+            "message",
+            "Task 'tenant-poweroff' started",
+            _SEED_EPOCH + 3600,
+            "admin",
+            "tenant-poweroff",
+        ),
+        (
+            "error",
+            "Task 'tenant-poweroff' failed: tenant acme is busy",
+            _SEED_EPOCH + 3603,
+            "admin",
+            "tenant-poweroff",
+        ),
+        (
+            "message",
+            "Task 'tenant-poweroff' ended with errors",
+            _SEED_EPOCH + 3603,
+            "admin",
+            "tenant-poweroff",
+        ),
+        (
+            "message",
+            "Task 'nightly-snapshot' started",
+            _SEED_EPOCH + 7200,
+            "admin",
+            "nightly-snapshot",
+        ),
+        (
+            "message",
+            "Task 'nightly-snapshot' completed",
+            _SEED_EPOCH + 7203,
+            "admin",
+            "nightly-snapshot",
+        ),
+    ]
+    return [
+        log_entry(i, level, text, at * us, user=user, object_type="task", object_name=name)
+        for i, (level, text, at, user, name) in enumerate(entries, start=1)
+    ]
 
 
 def _keyed(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {str(row["$key"]): row for row in rows}
 
 
-def _owner(key: int, name: str, description: str, **extra: Any) -> dict[str, Any]:
+def _owner(key: int | str, name: str, description: str, **extra: Any) -> dict[str, Any]:
     return {"$key": key, "name": name, "description": description, **extra}
 
 
@@ -197,6 +283,7 @@ def seed_state(extra_tasks: int = 0) -> dict[str, Any]:
             "tenants/1",
             "poweroff",
             description="Power off the acme tenant",
+            last_run=_SEED_EPOCH + 3600,
         ),
         task_row(
             4,
@@ -213,6 +300,16 @@ def seed_state(extra_tasks: int = 0) -> dict[str, Any]:
             "run",
             description="Run the cleanup-logs script",
             settings_args={"retention_days": 14},
+        ),
+        # Real systems ship system-created tasks and default schedules.
+        task_row(
+            6,
+            "check-for-updates",
+            "update_settings/1",
+            "check",
+            description="System task: check for VergeOS updates",
+            creator=None,
+            system_created=True,
         ),
     ]
     first_bulk = len(tasks) + 1
@@ -239,6 +336,15 @@ def seed_state(extra_tasks: int = 0) -> dict[str, Any]:
             weekdays_only=True,
         ),
         schedule_row(3, "hourly", description="Every hour", repeat_every="hour"),
+        schedule_row(
+            4,
+            "daily-system",
+            description="System schedule: every day at 03:00",
+            repeat_every="day",
+            start_time_of_day=10800,
+            creator=None,
+            system_created=True,
+        ),
     ]
     triggers = [
         {"$key": 1, "task": 1, "schedule": 1},
@@ -274,16 +380,31 @@ def seed_state(extra_tasks: int = 0) -> dict[str, Any]:
         "vnets": vnets,
         "nodes": [_owner(1, "node1", "Node 1")],
         "clusters": [_owner(1, "cluster1", "Default cluster")],
+        "smtp_settings": [_owner(1, "smtp", "Outgoing mail")],
+        "webhook_urls": [
+            _owner(
+                1, "ops-chat", "Operations chat webhook", url="https://chat.example.invalid/hook"
+            )
+        ],
+        "update_settings": [_owner(1, "updates", "Update settings")],
+        "logs": _seed_logs(),
         "tasks": tasks,
         "task_schedules": schedules,
         "task_schedule_triggers": triggers,
         "task_events": events,
         "task_scripts": scripts,
     }
+    next_key = {name: len(rows) + 1 for name, rows in tables.items()}
+    keyed = {name: _keyed(rows) for name, rows in tables.items()}
+    # String-keyed rows (API guide: recipes are addressed by name).
+    recipes = [_owner("nas-winbind", "nas-winbind", "NAS with Winbind (recipe)")]
+    keyed["vm_recipes"] = {str(row["$key"]): row for row in recipes}
+    next_key["vm_recipes"] = 0
     return {
         "version": STATE_VERSION,
-        "next_key": {name: len(rows) + 1 for name, rows in tables.items()},
-        "tables": {name: _keyed(rows) for name, rows in tables.items()},
+        "settings": dict(DEFAULT_SETTINGS),
+        "next_key": next_key,
+        "tables": keyed,
     }
 
 
@@ -293,7 +414,16 @@ def canonical_json(state: Any) -> bytes:
 
 
 def state_digest(state: Any) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``state``."""
+    """SHA-256 (hex) of the canonical JSON of ``state``.
+
+    The ``timestamp`` of log entries is left out, so that the same requests
+    made at different times digest alike (the entries themselves count).
+    """
+    tables = state.get("tables") if isinstance(state, dict) else None
+    logs = tables.get("logs") if isinstance(tables, dict) else None
+    if isinstance(tables, dict) and isinstance(logs, dict):
+        timeless = {k: {**row, "timestamp": 0} for k, row in logs.items() if isinstance(row, dict)}
+        state = {**state, "tables": {**tables, "logs": timeless}}
     return hashlib.sha256(canonical_json(state)).hexdigest()
 
 
@@ -307,6 +437,9 @@ def check_state(state: Any) -> str | None:
     next_key = state.get("next_key")
     if not isinstance(tables, dict) or not isinstance(next_key, dict):
         return "'tables' and 'next_key' must be objects"
+    reason = check_settings(state.get("settings"))
+    if reason is not None:
+        return reason
     for name in TABLES:
         rows = tables.get(name)
         if not isinstance(rows, dict) or not all(isinstance(r, dict) for r in rows.values()):
@@ -314,4 +447,27 @@ def check_state(state: Any) -> str | None:
         key = next_key.get(name)
         if not isinstance(key, int) or isinstance(key, bool):
             return f"next_key of {name!r} is missing or malformed"
+    return None
+
+
+def check_settings(settings: Any) -> str | None:
+    """Why ``settings`` are not usable sandbox settings, or None when they are."""
+    if not isinstance(settings, dict):
+        return "'settings' must be an object"
+    unknown = sorted(set(settings) - set(DEFAULT_SETTINGS))
+    if unknown:
+        return f"unknown setting {unknown[0]!r}"
+    actions = settings.get("actions", "both")
+    if actions not in ACTION_PROFILES:
+        return f"setting 'actions' is {actions!r}, not one of {', '.join(ACTION_PROFILES)}"
+    if not isinstance(settings.get("strict", False), bool):
+        return "setting 'strict' must be true or false"
+    delay = settings.get("start_delay")
+    if delay is not None and (
+        isinstance(delay, bool)
+        or not isinstance(delay, int | float)
+        or not math.isfinite(delay)
+        or delay < 0
+    ):
+        return "setting 'start_delay' must be null or a number of seconds >= 0"
     return None

@@ -154,8 +154,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        for name, value in (headers or {"Content-Type": "application/json"}).items():
+        # send_response_only: the emulator's Date header (its clock) is the one sent.
+        self.log_request(status)
+        self.send_response_only(status)
+        self.send_header("Server", self.version_string())
+        headers = headers or {"Content-Type": "application/json"}
+        if not any(name.lower() == "date" for name in headers):
+            self.send_header("Date", self.date_time_string())
+        for name, value in headers.items():
             if name.lower() not in ("content-length", "connection"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))

@@ -1,7 +1,8 @@
 """The tables the sandbox serves: columns, types, references, display texts.
 
 Only static knowledge lives here; behaviour (validation of meanings, actions,
-the execution model) is in :mod:`vrgtask.sandbox.emulator`.
+the execution model) is in :mod:`vrgtask.sandbox.emulator`. Where each fact
+comes from is listed in ``docs/platform-behaviour.md``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ACTION_TABLES",
     "DAY_OF_MONTH_OPTIONS",
+    "LOG_LEVELS",
+    "LOG_OBJECT_TYPES",
     "OWNER_ACTIONS",
     "OWNER_TABLES",
     "REPEAT_INTERVALS",
@@ -39,31 +43,71 @@ DAY_OF_MONTH_OPTIONS: Mapping[str, str] = {
     "start_date": "Start Date",
 }
 
+#: Only ``idle`` and ``running``: the Go SDK (``types_task.go``), the TypeScript
+#: SDK (``services/task/types.ts``: "Error detection is not possible via status
+#: alone -- check task logs for failure details"), PSVergeOS ``Get-VergeTask``
+#: (ValidateSet Running/Idle) and the pyvergeos ``tasks.py`` docstring agree.
 TASK_STATUS_DISPLAY: Mapping[str, str] = {
     "idle": "Idle",
     "running": "Running",
-    "error": "Error",
+}
+
+#: pyvergeos ``resources/logs.py`` ``LOG_LEVELS``.
+LOG_LEVELS = ("critical", "error", "warning", "message", "audit", "summary", "debug")
+
+#: Table -> the ``object_type`` its log entries carry. ``task`` is pyvergeos'
+#: ``OBJECT_TYPE_MAP["Task"]``; the others are inferred (singular table names).
+LOG_OBJECT_TYPES: Mapping[str, str] = {
+    "tasks": "task",
+    "task_schedules": "task_schedule",
+    "task_schedule_triggers": "task_schedule_trigger",
+    "task_events": "task_event",
+    "task_scripts": "task_script",
 }
 
 _POWER = {"poweron": "Power On", "poweroff": "Power Off", "reset": "Reset"}
 
 #: Owner table -> {action: action_display}. A task's action must be one of its
-#: owner table's actions.
+#: owner table's actions (else 400). Sources: pyvergeos ``vms.py`` (``vm_actions``:
+#: poweron, poweroff, kill, reset; no ``shutdown``) and ``snapshot``; the VergeOS
+#: API and product guides (nodes: maintenance / leavemaintenance; clusters:
+#: shutdown / cancel_shutdown; smtp and webhook "send"; update check / download /
+#: install -- those three names inferred from the UI). Tenants share the
+#: VM power verbs (inferred); ``vm_recipes`` rows have string keys
+#: (``vm_recipes/nas-winbind``, API guide), their action name is inferred.
 OWNER_ACTIONS: Mapping[str, Mapping[str, str]] = {
     "vms": {
-        **_POWER,
-        "shutdown": "Shut Down",
+        "poweron": "Power On",
+        "poweroff": "Power Off",
+        "kill": "Kill Power",
+        "reset": "Reset",
         "snapshot": "Take Snapshot",
     },
     "tenants": dict(_POWER),
     "users": {"enable": "Enable", "disable": "Disable"},
     "vnets": dict(_POWER),
-    "nodes": {"maintenance_on": "Enable Maintenance Mode", "maintenance_off": "Exit Maintenance"},
-    "clusters": {},
+    "nodes": {"maintenance": "Enable Maintenance Mode", "leavemaintenance": "Leave Maintenance"},
+    "clusters": {"shutdown": "Shut Down", "cancel_shutdown": "Cancel Shutdown"},
+    "smtp_settings": {"send": "Send Email"},
+    "webhook_urls": {"send": "Send Webhook"},
+    "update_settings": {"check": "Check for Updates", "download": "Download", "install": "Install"},
+    "vm_recipes": {"deploy": "Deploy Recipe"},
     "task_scripts": {"run": "Run Script"},
 }
 
 OWNER_TABLES = frozenset(OWNER_ACTIONS)
+
+#: ``{table}_actions`` table -> (row table, the body field naming the row).
+#: The Go and TypeScript SDKs send ``POST /task_actions {"task": K, "action":
+#: "execute", "params": {...}}``; the API guide describes every ``*_actions``
+#: table that way. The same rule is applied to the other task-engine tables.
+ACTION_TABLES: Mapping[str, tuple[str, str]] = {
+    "task_actions": ("tasks", "task"),
+    "task_schedule_actions": ("task_schedules", "task_schedule"),
+    "task_schedule_trigger_actions": ("task_schedule_triggers", "task_schedule_trigger"),
+    "task_event_actions": ("task_events", "task_event"),
+    "task_script_actions": ("task_scripts", "task_script"),
+}
 
 
 @dataclass(frozen=True)
@@ -103,6 +147,10 @@ class TableSpec:
     writable: bool = False
     actions: frozenset[str] = frozenset()
     relations: Mapping[str, Relation] = field(default_factory=dict)
+    #: Rows are keyed by strings (``vm_recipes/nas-winbind``), not integers.
+    string_keys: bool = False
+    #: The columns ``fields=summary`` returns (None: ``$key`` and the display column).
+    summary: tuple[str, ...] | None = None
 
     def column(self, name: str) -> Column | None:
         for column in self.columns:
@@ -131,10 +179,16 @@ def _c(name: str, type_: str, flags: str = "", **extra: object) -> Column:
     )
 
 
-def _owner_table(name: str, *extra: Column) -> TableSpec:
+def _owner_table(name: str, *extra: Column, string_keys: bool = False) -> TableSpec:
     return TableSpec(
         name=name,
-        columns=(_c("$key", "int"), _c("name", "str"), _c("description", "str"), *extra),
+        columns=(
+            _c("$key", "str" if string_keys else "int"),
+            _c("name", "str"),
+            _c("description", "str"),
+            *extra,
+        ),
+        string_keys=string_keys,
     )
 
 
@@ -157,6 +211,24 @@ TABLES: Mapping[str, TableSpec] = {
     "vnets": _owner_table("vnets", _c("type", "str")),
     "nodes": _owner_table("nodes"),
     "clusters": _owner_table("clusters"),
+    "smtp_settings": _owner_table("smtp_settings"),
+    "webhook_urls": _owner_table("webhook_urls", _c("url", "str")),
+    "update_settings": _owner_table("update_settings"),
+    "vm_recipes": _owner_table("vm_recipes", string_keys=True),
+    "logs": TableSpec(
+        name="logs",
+        display_column="text",
+        columns=(
+            _c("$key", "int"),
+            _c("level", "str"),
+            _c("text", "str"),
+            _c("timestamp", "int"),
+            _c("user", "str"),
+            _c("object_type", "str"),
+            _c("object_name", "str"),
+        ),
+        summary=("$key", "level", "text", "timestamp"),
+    ),
     "tasks": TableSpec(
         name="tasks",
         writable=True,
@@ -176,10 +248,9 @@ TABLES: Mapping[str, TableSpec] = {
             _c("delete_after_run", "bool", "cu"),
             _c("system_created", "bool"),
             _c("id", "str"),
-            _c("progress", "int"),
-            _c("error", "str"),
             _c("settings_args", "object", "cun"),
         ),
+        summary=("$key", "name", "status", "enabled"),
         relations={
             "triggers": Relation("task_schedule_triggers", "task"),
             "events": Relation("task_events", "task"),

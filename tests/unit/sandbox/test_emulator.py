@@ -12,16 +12,25 @@ import pytest
 
 import vrgtask.sandbox.schedule as schedule_module
 from vrgtask.sandbox import Emulator, MemoryStore, seed_state, state_digest
-from vrgtask.sandbox.emulator import DEFAULT_DURATION
+from vrgtask.sandbox.emulator import DEFAULT_DURATION, DEFAULT_START_DELAY
+from vrgtask.sandbox.errors import SandboxStateError
 
 from .sandbox_api import AUDITOR, Api, FakeClock, err
 
 NEW_TASK = {"name": "new", "owner": "vms/2", "action": "poweroff"}
 
 
-def status_of(api: Api, key: int) -> tuple[str, int, str, int]:
-    row = api.row(f"tasks/{key}", fields="status,progress,error,last_run")
-    return row["status"], row["progress"], row["error"], row["last_run"]
+def status_of(api: Api, key: int) -> tuple[str, int]:
+    row = api.row(f"tasks/{key}", fields="status,last_run")
+    return row["status"], row["last_run"]
+
+
+def log_texts(api: Api, name: str) -> list[tuple[str, str]]:
+    """(level, text) of a task's log entries, oldest first."""
+    rows = api.rows(
+        "logs", filter=f"object_type eq 'task' and object_name eq '{name}'", sort="timestamp"
+    )
+    return [(r["level"], r["text"]) for r in rows if r["level"] != "audit"]
 
 
 # ---------------------------------------------------------------------------
@@ -55,7 +64,7 @@ def test_bearer_token(api: Api) -> None:
 
 def test_auditor_reads_but_may_not_write(api: Api) -> None:
     auditor = api.as_user(AUDITOR)
-    assert len(auditor.rows("tasks")) == 5
+    assert len(auditor.rows("tasks")) == 6
     for reply in (
         auditor.post("tasks", NEW_TASK),
         auditor.put("tasks/1", {"description": "x"}),
@@ -66,7 +75,14 @@ def test_auditor_reads_but_may_not_write(api: Api) -> None:
         assert (reply.status, err(reply)) == (403, "Permission denied")
     reply = auditor.action("task_schedules/1", "get_schedule", {"max": 2})
     assert reply.status == 200
-    assert len(api.rows("tasks")) == 5
+    reply = auditor.post(
+        "task_schedule_actions",
+        {"task_schedule": 1, "action": "get_schedule", "params": {"max": 2}},
+    )
+    assert reply.status == 200
+    reply = auditor.post("task_actions", {"task": 1, "action": "execute"})
+    assert (reply.status, err(reply)) == (403, "Permission denied")
+    assert len(api.rows("tasks")) == 6
 
 
 def test_unknown_table_and_row(api: Api) -> None:
@@ -120,8 +136,6 @@ def test_get_without_fields_returns_every_own_column(api: Api) -> None:
         "delete_after_run",
         "system_created",
         "id",
-        "progress",
-        "error",
         "settings_args",
     ]
     assert row["owner"] == "vms/1"
@@ -154,20 +168,27 @@ def test_sort_limit_offset(api: Api) -> None:
     assert [r["name"] for r in api.rows("tasks", fields="name", sort="+name")] == names
     # Multi-key and stable: disabled first, then by name; equal keys keep $key order.
     rows = api.rows("tasks", fields="$key,enabled,name", sort="enabled,name")
-    assert [r["$key"] for r in rows] == [4, 1, 2, 3, 5]
+    assert [r["$key"] for r in rows] == [4, 6, 1, 2, 3, 5]
     rows = api.rows("tasks", fields="$key", sort="-enabled")
-    assert [r["$key"] for r in rows] == [1, 2, 3, 5, 4]
+    assert [r["$key"] for r in rows] == [1, 2, 3, 5, 6, 4]
     assert [r["$key"] for r in api.rows("tasks", fields="$key", limit=2)] == [1, 2]
     assert [r["$key"] for r in api.rows("tasks", fields="$key", limit=2, offset=3)] == [4, 5]
     assert api.rows("tasks", fields="$key", offset=10) == []
-    assert api.rows("tasks", fields="$key", limit=0) == []
+    # limit=0 is unlimited (API guide).
+    assert len(api.rows("tasks", fields="$key", limit=0)) == 6
+    assert len(api.rows("tasks", fields="$key", limit=0, offset=4)) == 2
 
 
 def test_filter_applies_before_sort_offset_and_limit(api: Api) -> None:
     rows = api.rows("tasks", fields="$key", filter="enabled eq true", sort="-name", limit=2)
     assert [r["$key"] for r in rows] == [5, 3]  # weekly-cleanup, tenant-poweroff
     rows = api.rows("tasks", fields="name", filter="enabled eq true", sort="-name", offset=1)
-    assert [r["name"] for r in rows] == ["tenant-poweroff", "power-on-dev", "nightly-snapshot"]
+    assert [r["name"] for r in rows] == [
+        "tenant-poweroff",
+        "power-on-dev",
+        "nightly-snapshot",
+        "check-for-updates",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -196,7 +217,25 @@ def test_like_and_in_answer_invalid_argument(api: Api) -> None:
 
 
 def test_empty_projection_answers_with_a_count(api: Api) -> None:
-    assert api.rows("tasks", fields=",", filter="enabled eq true") == [{"$count": 4}]
+    assert api.rows("tasks", fields=",", filter="enabled eq true") == [{"$count": 5}]
+
+
+def test_most_and_summary_are_projection_keywords(api: Api) -> None:
+    assert api.row("tasks/1", fields="most") == api.row("tasks/1")
+    assert api.row("tasks/1", fields="summary") == {
+        "$key": 1,
+        "name": "nightly-snapshot",
+        "status": "idle",
+        "enabled": True,
+    }
+    assert api.rows("vms", fields="summary")[0] == {"$key": 1, "name": "web-01"}
+    row = api.row("tasks/1", fields="summary,owner#$display as owner_display")
+    assert row["owner_display"] == "web-01"
+
+
+def test_unknown_projected_fields_are_left_out(api: Api) -> None:
+    # progress and error are not columns: a projection naming them gets nothing for them.
+    assert api.row("tasks/1", fields="$key,progress,error") == {"$key": 1}
 
 
 # ---------------------------------------------------------------------------
@@ -206,8 +245,8 @@ def test_empty_projection_answers_with_a_count(api: Api) -> None:
 def test_create_task_receipt_and_row(api: Api, clock: FakeClock) -> None:
     reply = api.post("tasks", {**NEW_TASK, "description": "d", "settings_args": {"a": 1}})
     assert reply.status == 201
-    assert reply.json() == {"$key": 6, "location": "/v4/tasks/6", "dbpath": "tasks/6", "$row": 1}
-    row = api.row("tasks/6")
+    assert reply.json() == {"location": "/v4/tasks/7", "dbpath": "tasks/7", "$row": 7, "$key": "7"}
+    row = api.row("tasks/7")
     assert row["name"] == "new"
     assert row["description"] == "d"
     assert row["owner"] == "vms/2"
@@ -219,65 +258,147 @@ def test_create_task_receipt_and_row(api: Api, clock: FakeClock) -> None:
     assert row["enabled"] is True
     assert row["delete_after_run"] is False
     assert row["last_run"] == 0
-    assert row["progress"] == 0
-    assert row["error"] == ""
+    assert row["system_created"] is False
+    assert "progress" not in row
+    assert "error" not in row
     assert row["settings_args"] == {"a": 1}
     assert len(row["id"]) == 40
     # Keys are never reused.
-    assert api.delete("tasks/6").status == 200
-    assert api.create("tasks", NEW_TASK) == 7
+    assert api.delete("tasks/7").status == 200
+    assert api.create("tasks", NEW_TASK) == 8
 
 
 @pytest.mark.parametrize(
-    ("body", "fragment"),
+    ("body", "field"),
     [
         ({"owner": "vms/1", "action": "poweron"}, "name"),
         ({**NEW_TASK, "name": ""}, "name"),
         ({**NEW_TASK, "name": "   "}, "name"),
         ({**NEW_TASK, "name": 5}, "name"),
+        ({**NEW_TASK, "name": "x" * 65}, "name"),
         ({"name": "x", "action": "poweron"}, "owner"),
-        ({**NEW_TASK, "owner": "vms/99"}, "Invalid owner"),
-        ({**NEW_TASK, "owner": "vms"}, "Invalid owner"),
-        ({**NEW_TASK, "owner": "system/1"}, "Invalid owner"),
-        ({**NEW_TASK, "owner": "nope/1"}, "Invalid owner"),
+        ({**NEW_TASK, "owner": "vms/99"}, "owner"),
+        ({**NEW_TASK, "owner": "vms"}, "owner"),
+        ({**NEW_TASK, "owner": "system/1"}, "owner"),
+        ({**NEW_TASK, "owner": "nope/1"}, "owner"),
+        ({**NEW_TASK, "owner": "vm_recipes/nope"}, "owner"),
         ({**NEW_TASK, "owner": 1}, "owner"),
         ({"name": "x", "owner": "vms/1"}, "action"),
-        ({**NEW_TASK, "action": "enable"}, "Invalid action"),
-        ({**NEW_TASK, "owner": "users/1", "action": "poweron"}, "Invalid action"),
-        ({**NEW_TASK, "table": "tenants"}, "Invalid table"),
+        ({**NEW_TASK, "table": "tenants"}, "table"),
         ({**NEW_TASK, "enabled": "yes"}, "enabled"),
         ({**NEW_TASK, "enabled": 1}, "enabled"),
         ({**NEW_TASK, "delete_after_run": None}, "delete_after_run"),
         ({**NEW_TASK, "description": 3}, "description"),
         ({**NEW_TASK, "settings_args": [1]}, "settings_args"),
         ({**NEW_TASK, "settings_args": {"sandbox_duration": "long"}}, "sandbox_duration"),
-        ({**NEW_TASK, "colour": "red"}, "colour"),
-        ({**NEW_TASK, "status": "running"}, "status"),
-        ({**NEW_TASK, "$key": 50}, "$key"),
-        ({**NEW_TASK, "_run": {}}, "_run"),
+        ({**NEW_TASK, "settings_args": {"sandbox_start_delay": -1}}, "sandbox_start_delay"),
     ],
 )
-def test_create_task_validation(api: Api, body: dict[str, Any], fragment: str) -> None:
+def test_create_task_validation(api: Api, body: dict[str, Any], field: str) -> None:
     reply = api.post("tasks", body)
     assert reply.status == 422, reply.body
-    assert fragment in err(reply)
-    assert len(api.rows("tasks")) == 5
+    assert err(reply).startswith(f"Validation error on field: '{field}' - '")
+    assert len(api.rows("tasks")) == 6
+
+
+def test_task_names_are_1_to_64_characters(api: Api) -> None:
+    key = api.create("tasks", {**NEW_TASK, "name": "n" * 64})
+    assert api.row(f"tasks/{key}", fields="name")["name"] == "n" * 64
+    reply = api.put(f"tasks/{key}", {"name": "n" * 65})
+    assert err(reply) == "Validation error on field: 'name' - 'must be 1-64 characters'"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**NEW_TASK, "action": "enable"},
+        {**NEW_TASK, "action": "shutdown"},  # VMs have no 'shutdown' action
+        {**NEW_TASK, "owner": "users/1", "action": "poweron"},
+    ],
+)
+def test_an_action_the_owner_table_lacks_is_400(api: Api, body: dict[str, Any]) -> None:
+    reply = api.post("tasks", body)
+    assert reply.status == 400, reply.body
+    assert "Invalid action" in err(reply)
+    assert len(api.rows("tasks")) == 6
+
+
+def test_unknown_and_read_only_fields_are_dropped(api: Api) -> None:
+    extra = {"colour": "red", "status": "running", "$key": 50, "_run": {}, "last_run": 9}
+    key = api.create("tasks", {**NEW_TASK, **extra})
+    assert key == 7
+    row = api.row("tasks/7")
+    assert (row["status"], row["last_run"], "colour" in row) == ("idle", 0, False)
+    assert "_run" not in api.emulator.store.state["tables"]["tasks"]["7"]  # type: ignore[attr-defined]
+    assert api.put("tasks/7", {"colour": "blue", "id": "x", "description": "kept"}).status == 200
+    row = api.row("tasks/7")
+    assert (row["description"], row["id"] != "x") == ("kept", True)
+    audits = [r["text"] for r in api.rows("logs", filter="level eq 'audit'", sort="-$key")]
+    assert audits[0] == "Updated task 'new' (fields: description)"
+
+
+def test_numeric_strings_are_coerced(api: Api) -> None:
+    reply = api.post("task_schedule_triggers", {"task": "3", "schedule": "3"})
+    assert reply.status == 201
+    row = api.row(f"task_schedule_triggers/{reply.json()['$key']}", fields="task,schedule")
+    assert row == {"task": 3, "schedule": 3}
+    key = api.create("task_schedules", {"name": "s", "repeat_iteration": "2"})
+    assert api.row(f"task_schedules/{key}", fields="repeat_iteration") == {"repeat_iteration": 2}
+    reply = api.post("task_schedules", {"name": "s", "repeat_iteration": "two"})
+    assert reply.status == 422
+
+
+def test_strict_mode_refuses_unknown_and_read_only_fields(api: Api) -> None:
+    api.emulator.strict = True
+    reply = api.post("tasks", {**NEW_TASK, "colour": "red"})
+    assert (reply.status, err(reply)) == (
+        422,
+        "Validation error on field: 'colour' - 'no such field'",
+    )
+    reply = api.put("tasks/1", {"status": "running"})
+    assert (reply.status, err(reply)) == (
+        422,
+        "Validation error on field: 'status' - 'field is read-only'",
+    )
+    assert len(api.rows("tasks")) == 6
+
+
+def test_strict_mode_from_the_state_and_the_environment(
+    api: Api, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.state["settings"]["strict"] = True
+    assert api.post("tasks", {**NEW_TASK, "colour": "red"}).status == 422
+    monkeypatch.setenv("VRGTASK_SANDBOX_STRICT", "0")  # the environment wins
+    assert api.post("tasks", {**NEW_TASK, "colour": "red"}).status == 201
 
 
 def test_every_owner_table_and_its_actions(api: Api) -> None:
     for owner, action, display in [
-        ("vms/1", "shutdown", "Shut Down"),
+        ("vms/1", "kill", "Kill Power"),
+        ("vms/2", "snapshot", "Take Snapshot"),
         ("tenants/2", "reset", "Reset"),
         ("users/3", "disable", "Disable"),
         ("vnets/1", "poweron", "Power On"),
-        ("nodes/1", "maintenance_on", "Enable Maintenance Mode"),
+        ("nodes/1", "maintenance", "Enable Maintenance Mode"),
+        ("nodes/1", "leavemaintenance", "Leave Maintenance"),
+        ("clusters/1", "shutdown", "Shut Down"),
+        ("clusters/1", "cancel_shutdown", "Cancel Shutdown"),
+        ("smtp_settings/1", "send", "Send Email"),
+        ("webhook_urls/1", "send", "Send Webhook"),
+        ("update_settings/1", "install", "Install"),
+        ("vm_recipes/nas-winbind", "deploy", "Deploy Recipe"),
         ("task_scripts/1", "run", "Run Script"),
     ]:
         key = api.create("tasks", {"name": owner, "owner": owner, "action": action})
         row = api.row(f"tasks/{key}", fields="table,action_display,owner#$display as o")
         assert row["table"] == owner.split("/")[0]
         assert row["action_display"] == display
-    assert api.post("tasks", {"name": "c", "owner": "clusters/1", "action": "reset"}).status == 422
+    assert api.post("tasks", {"name": "c", "owner": "clusters/1", "action": "reset"}).status == 400
+    assert api.row("vm_recipes/nas-winbind", fields="$key,name") == {
+        "$key": "nas-winbind",
+        "name": "nas-winbind",
+    }
+    assert api.get("vm_recipes/nope").status == 404
 
 
 def test_malformed_bodies(api: Api) -> None:
@@ -303,17 +424,17 @@ def test_update_task(api: Api) -> None:
 
 def test_update_task_validation(api: Api) -> None:
     before = api.row("tasks/1")
-    for body in (
-        {"name": ""},
-        {"enabled": "no"},
-        {"status": "idle"},
-        {"table": "vms"},
-        {"owner": "users/1"},  # 'snapshot' is not a users action
-        {"action": "disable"},
-        {"unknown": 1},
+    for body, status in (
+        ({"name": ""}, 422),
+        ({"enabled": "no"}, 422),
+        ({"owner": "users/1"}, 400),  # 'snapshot' is not a users action
+        ({"action": "disable"}, 400),
+        ({"status": "running"}, 200),  # read-only: dropped
+        ({"table": "users"}, 200),  # create-only: dropped
+        ({"unknown": 1}, 200),  # unknown: dropped
     ):
         reply = api.put("tasks/1", body)
-        assert reply.status == 422, body
+        assert reply.status == status, body
     assert api.row("tasks/1") == before
     assert api.put("tasks/1", {"owner": "users/1", "action": "disable"}).status == 200
     row = api.row("tasks/1", fields="owner,table,action_display")
@@ -335,63 +456,123 @@ def test_delete_task_cascades_to_triggers_and_events(api: Api) -> None:
 # The execution model
 
 
-def test_execute_progress_and_completion(api: Api, clock: FakeClock) -> None:
-    started = clock.now
+def test_a_run_is_queued_then_running_then_idle(api: Api, clock: FakeClock) -> None:
     reply = api.action("tasks/2", "execute", {"params": {"sandbox_duration": 10}})
     assert (reply.status, reply.json()) == (200, {"task": 2})
-    assert status_of(api, 2) == ("running", 0, "", 0)
-    assert [r["$key"] for r in api.rows("tasks", filter="status eq 'running'")] == [2]
-    clock.advance(2.5)
-    assert status_of(api, 2) == ("running", 25, "", 0)
-    clock.advance(7.4)
-    assert status_of(api, 2) == ("running", 99, "", 0)
+    assert status_of(api, 2) == ("idle", 0)  # queued: the start delay (default 1 s)
+    clock.advance(DEFAULT_START_DELAY - 0.01)
+    assert status_of(api, 2) == ("idle", 0)
     reply = api.action("tasks/2", "execute", {"params": {}})
-    assert (reply.status, err(reply)) == (409, "Task is already running")
-    clock.advance(0.1)
-    assert status_of(api, 2) == ("idle", 100, "", int(started + 10))
+    assert reply.status == 409  # a queued run counts
+    clock.advance(0.01)
+    started = int(clock.now)
+    assert status_of(api, 2) == ("running", started)  # last_run is set when it starts
+    assert [r["$key"] for r in api.rows("tasks", filter="status eq 'running'")] == [2]
+    assert log_texts(api, "power-on-dev") == [("message", "Task 'power-on-dev' started")]
+    clock.advance(9.99)
+    assert status_of(api, 2) == ("running", started)
+    reply = api.action("tasks/2", "execute", {"params": {}})
+    assert (reply.status, err(reply)) == (409, "Task 'power-on-dev' is already running or queued")
+    clock.advance(0.01)
+    assert status_of(api, 2) == ("idle", started)
     assert api.rows("tasks", filter="status eq 'running'") == []
+    assert log_texts(api, "power-on-dev") == [
+        ("message", "Task 'power-on-dev' started"),
+        ("message", "Task 'power-on-dev' completed"),
+    ]
+
+
+def test_log_entries_carry_the_times_of_the_run(api: Api, clock: FakeClock) -> None:
+    queued = clock.now
+    api.action("tasks/2", "execute", {"params": {"sandbox_duration": 4}})
+    clock.advance(60)  # nobody looked in between: the entries still carry the real times
+    rows = api.rows("logs", filter="object_name eq 'power-on-dev'", sort="timestamp")
+    stamps = [(r["level"], r["timestamp"]) for r in rows if r["level"] != "audit"]
+    start_us = int((queued + DEFAULT_START_DELAY) * 1_000_000)
+    assert stamps == [("message", start_us), ("message", start_us + 4_000_000)]
+    assert {r["user"] for r in rows} == {"admin"}
+
+
+def test_start_delay_per_run_settings_sandbox_and_environment(
+    api: Api, clock: FakeClock, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.action("tasks/1", "execute", {"params": {"sandbox_start_delay": 0}})
+    assert status_of(api, 1)[0] == "running"  # a zero delay starts the run at once
+    assert api.put("tasks/3", {"settings_args": {"sandbox_start_delay": 5}}).status == 200
+    api.action("tasks/3", "execute")
+    clock.advance(4.9)
+    assert status_of(api, 3)[0] == "idle"
+    clock.advance(0.1)
+    assert status_of(api, 3)[0] == "running"
+    store.state["settings"]["start_delay"] = 2
+    api.action("tasks/2", "execute")
+    clock.advance(1.5)
+    assert status_of(api, 2)[0] == "idle"
+    clock.advance(0.5)
+    assert status_of(api, 2)[0] == "running"
+    monkeypatch.setenv("VRGTASK_SANDBOX_START_DELAY", "0")  # the environment wins
+    key = api.create("tasks", NEW_TASK)
+    api.action(f"tasks/{key}", "execute")
+    assert status_of(api, key)[0] == "running"
+    api.emulator.start_delay = 7.0  # the constructor's (serve --start-delay) wins over all
+    key = api.create("tasks", NEW_TASK)
+    api.action(f"tasks/{key}", "execute")
+    clock.advance(6)
+    assert status_of(api, key)[0] == "idle"
 
 
 def test_default_duration(api: Api, clock: FakeClock) -> None:
-    api.action("tasks/3", "execute", {"params": {}})
+    api.action("tasks/3", "execute", {"params": {"sandbox_start_delay": 0}})
     clock.advance(DEFAULT_DURATION - 0.01)
     assert status_of(api, 3)[0] == "running"
     clock.advance(0.01)
     assert status_of(api, 3)[0] == "idle"
 
 
-def test_duration_from_settings_and_zero_duration(api: Api, clock: FakeClock) -> None:
-    assert api.put("tasks/3", {"settings_args": {"sandbox_duration": 0}}).status == 200
-    api.action("tasks/3", "execute")
-    assert status_of(api, 3) == ("idle", 100, "", int(clock.now))
-    # Parameters win over settings.
-    api.action("tasks/3", "execute", {"params": {"sandbox_duration": 5}})
+def test_zero_duration_and_parameters_win_over_settings(api: Api, clock: FakeClock) -> None:
+    settings = {"sandbox_duration": 0, "sandbox_start_delay": 0}
+    assert api.put("tasks/2", {"settings_args": settings}).status == 200
+    api.action("tasks/2", "execute")
+    assert status_of(api, 2) == ("idle", int(clock.now))
+    assert [t for _, t in log_texts(api, "power-on-dev")] == [
+        "Task 'power-on-dev' started",
+        "Task 'power-on-dev' completed",
+    ]
+    api.action("tasks/2", "execute", {"params": {"sandbox_duration": 5}})
     clock.advance(1)
-    assert status_of(api, 3)[:2] == ("running", 20)
+    assert status_of(api, 2)[0] == "running"
 
 
-def test_failure_through_parameters(api: Api, clock: FakeClock) -> None:
-    api.action(
-        "tasks/1", "execute", {"params": {"sandbox_duration": 1, "sandbox_fail": "disk full"}}
+def test_a_failed_run_ends_idle_and_writes_error_entries(api: Api, clock: FakeClock) -> None:
+    params = {"sandbox_duration": 1, "sandbox_fail": "disk full", "sandbox_start_delay": 0}
+    api.action("tasks/2", "execute", {"params": params})
+    clock.advance(0.5)
+    assert status_of(api, 2)[0] == "running"
+    clock.advance(0.5)
+    assert status_of(api, 2) == ("idle", int(clock.now - 1))
+    assert log_texts(api, "power-on-dev") == [
+        ("message", "Task 'power-on-dev' started"),
+        ("error", "Task 'power-on-dev' failed: disk full"),
+        ("message", "Task 'power-on-dev' ended with errors"),
+    ]
+    # What pyvergeos' client.logs.list(object_type="task", level=[...]) sends.
+    rows = api.rows(
+        "logs",
+        filter="object_type eq 'task' and (level eq 'error' or level eq 'critical') "
+        "and object_name eq 'power-on-dev'",
+        sort="-timestamp",
+        limit=100,
     )
-    clock.advance(0.5)
-    assert status_of(api, 1)[:3] == ("running", 50, "")
-    clock.advance(0.5)
-    assert status_of(api, 1) == ("error", 99, "disk full", int(clock.now))
-    # A new run clears the error.
-    api.action("tasks/1", "execute", {"params": {"sandbox_duration": 1}})
-    assert status_of(api, 1)[:3] == ("running", 0, "")
-    clock.advance(1)
-    assert status_of(api, 1)[:3] == ("idle", 100, "")
+    assert [r["text"] for r in rows] == ["Task 'power-on-dev' failed: disk full"]
 
 
 def test_failure_through_settings(api: Api, clock: FakeClock) -> None:
-    key = api.create(
-        "tasks", {**NEW_TASK, "settings_args": {"sandbox_fail": "boom", "sandbox_duration": 0}}
-    )
+    settings = {"sandbox_fail": "boom", "sandbox_duration": 0, "sandbox_start_delay": 0}
+    key = api.create("tasks", {**NEW_TASK, "settings_args": settings})
     api.action(f"tasks/{key}", "execute")
-    assert status_of(api, key) == ("error", 0, "boom", int(clock.now))
-    assert [r["$key"] for r in api.rows("tasks", filter="status eq 'error'")] == [key]
+    assert status_of(api, key) == ("idle", int(clock.now))
+    assert ("error", "Task 'new' failed: boom") in log_texts(api, "new")
+    assert api.rows("tasks", filter="status eq 'error'") == []
 
 
 @pytest.mark.parametrize(
@@ -401,67 +582,249 @@ def test_failure_through_settings(api: Api, clock: FakeClock) -> None:
         {"sandbox_duration": "2"},
         {"sandbox_duration": True},
         {"sandbox_fail": 3},
+        {"sandbox_start_delay": -0.5},
+        {"sandbox_start_delay": "soon"},
     ],
 )
-def test_bad_run_parameters_are_422(api: Api, params: dict[str, Any]) -> None:
+def test_bad_run_parameters_are_422(api: Api, clock: FakeClock, params: dict[str, Any]) -> None:
     reply = api.action("tasks/1", "execute", {"params": params})
     assert reply.status == 422
+    assert err(reply).startswith("Validation error on field: 'sandbox_")
+    clock.advance(2)
     assert status_of(api, 1)[0] == "idle"
+    assert log_texts(api, "nightly-snapshot")[-1][1] == "Task 'nightly-snapshot' completed"
 
 
 def test_execute_body_shape(api: Api) -> None:
     assert api.action("tasks/1", "execute", {"params": [1]}).status == 422
     assert api.action("tasks/1", "execute", {"other": 1}).status == 422
-    assert api.action("tasks/1", "nope").status == 422
-    assert api.action("task_schedules/1", "execute").status == 422
+    reply = api.action("tasks/1", "nope")
+    assert (reply.status, err(reply)) == (
+        400,
+        "Invalid action 'nope' for tasks (allowed: cancel, execute)",
+    )
+    assert api.action("task_schedules/1", "execute").status == 400
 
 
-def test_cancel(api: Api, clock: FakeClock) -> None:
-    last_run = status_of(api, 1)[3]
-    api.action("tasks/1", "execute", {"params": {"sandbox_duration": 10}})
+def test_cancel_a_running_and_a_queued_run(api: Api, clock: FakeClock) -> None:
+    api.action("tasks/2", "execute", {"params": {"sandbox_duration": 10, "sandbox_start_delay": 0}})
+    started = int(clock.now)
     clock.advance(5)
-    reply = api.action("tasks/1", "cancel")
-    assert (reply.status, reply.json()) == (200, {"task": 1})
-    assert status_of(api, 1) == ("idle", 0, "", last_run)
+    reply = api.action("tasks/2", "cancel")
+    assert (reply.status, reply.json()) == (200, {"task": 2})
+    assert status_of(api, 2) == ("idle", started)
     clock.advance(10)
-    assert status_of(api, 1) == ("idle", 0, "", last_run)
-    assert api.action("tasks/1", "cancel").status == 200  # not running: a no-op
-    assert status_of(api, 1) == ("idle", 0, "", last_run)
+    assert status_of(api, 2) == ("idle", started)
+    assert log_texts(api, "power-on-dev")[-1] == ("warning", "Task 'power-on-dev' cancelled")
+    # A queued run is cancelled before it starts: it never runs.
+    api.action("tasks/2", "execute")
+    assert api.action("tasks/2", "cancel").status == 200
+    clock.advance(10)
+    assert status_of(api, 2) == ("idle", started)
+    levels = [level for level, _ in log_texts(api, "power-on-dev")]
+    assert levels == ["message", "warning", "warning"]
+    assert api.action("tasks/2", "cancel").status == 200  # nothing to cancel: a no-op
+    assert len(log_texts(api, "power-on-dev")) == 3
 
 
 def test_delete_after_run_only_after_success(api: Api, clock: FakeClock) -> None:
     ok = api.create("tasks", {**NEW_TASK, "delete_after_run": True})
-    bad = api.create("tasks", {**NEW_TASK, "delete_after_run": True})
+    bad = api.create("tasks", {**NEW_TASK, "name": "bad", "delete_after_run": True})
     api.create("task_schedule_triggers", {"task": ok, "schedule": 3})
-    api.action(f"tasks/{ok}", "execute", {"params": {"sandbox_duration": 1}})
-    api.action(f"tasks/{bad}", "execute", {"params": {"sandbox_duration": 1, "sandbox_fail": "x"}})
+    run = {"sandbox_duration": 1, "sandbox_start_delay": 0}
+    api.action(f"tasks/{ok}", "execute", {"params": run})
+    api.action(f"tasks/{bad}", "execute", {"params": {**run, "sandbox_fail": "x"}})
     clock.advance(0.5)
     assert api.get(f"tasks/{ok}").status == 200
     clock.advance(0.5)
     assert api.get(f"tasks/{ok}").status == 404
     assert [t["task"] for t in api.rows("task_schedule_triggers")] == [1, 2]
-    assert status_of(api, bad)[0] == "error"
+    assert status_of(api, bad)[0] == "idle"
+    audits = [r["text"] for r in api.rows("logs", filter="level eq 'audit'")]
+    assert "Deleted task 'new'" in audits
+    assert "Deleted task 'bad'" not in audits
 
 
 def test_running_tasks_finish_even_if_only_another_table_is_read(
     api: Api, clock: FakeClock, store: MemoryStore
 ) -> None:
     api.action("tasks/1", "execute", {"params": {"sandbox_duration": 1}})
-    clock.advance(2)
+    clock.advance(3)
     api.get("vms")
     row = store.state["tables"]["tasks"]["1"]
     assert row["status"] == "idle"
     assert "_run" not in row
 
 
-def test_progress_is_not_stored_while_running(
+def test_reads_do_not_change_the_state_while_nothing_happens(
     api: Api, clock: FakeClock, emulator: Emulator
 ) -> None:
     api.action("tasks/1", "execute", {"params": {"sandbox_duration": 10}})
+    clock.advance(3)
+    api.get("tasks/1")
     digest = emulator.digest()
     clock.advance(3)
-    assert status_of(api, 1)[1] == 30
+    assert status_of(api, 1)[0] == "running"
     assert emulator.digest() == digest  # reads do not change the state
+
+
+# ---------------------------------------------------------------------------
+# The logs table
+
+
+def test_logs_table_columns_and_seeded_history(api: Api) -> None:
+    rows = api.rows("logs", sort="-timestamp", limit=100)
+    assert list(rows[0]) == [
+        "$key",
+        "level",
+        "text",
+        "timestamp",
+        "user",
+        "object_type",
+        "object_name",
+    ]
+    failures = api.rows("logs", filter="object_type eq 'task' and level eq 'error'")
+    assert [r["text"] for r in failures] == ["Task 'tenant-poweroff' failed: tenant acme is busy"]
+    assert all(r["timestamp"] > 10**15 for r in rows)  # microseconds
+    assert api.post("logs", {"text": "x"}).status == 405
+
+
+def test_logs_filters_as_pyvergeos_sends_them(api: Api, clock: FakeClock) -> None:
+    since_us = int(clock.now * 1_000_000)
+    api.action("tasks/2", "execute", {"params": {"sandbox_start_delay": 0, "sandbox_duration": 0}})
+    recent = api.rows("logs", filter=f"timestamp ge {since_us}", sort="-timestamp")
+    assert [r["text"] for r in recent] == [
+        "Task 'power-on-dev' completed",
+        "Task 'power-on-dev' started",
+    ]
+    assert api.rows("logs", filter=f"timestamp lt {since_us} and text ct 'POWER-ON'") == []
+    assert len(api.rows("logs", filter="user ct 'adm' and text ct 'started'", limit=2)) == 2
+    assert len(api.rows("logs", filter="level eq 'message'", limit=0)) == 6
+
+
+def test_audit_entries_for_every_task_engine_table(api: Api) -> None:
+    key = api.create("task_schedules", {"name": "sched"})
+    api.put(f"task_schedules/{key}", {"description": "d", "enabled": False})
+    trigger = api.create("task_schedule_triggers", {"task": 3, "schedule": key})
+    api.delete(f"task_schedule_triggers/{trigger}")
+    event = api.create("task_events", {"task": 3, "table": "vms", "event": "poweron"})
+    api.delete(f"task_events/{event}")
+    api.delete(f"task_schedules/{key}")
+    rows = api.rows("logs", filter="level eq 'audit' and object_type ne 'task'", sort="$key")
+    assert [(r["object_type"], r["text"]) for r in rows] == [
+        ("task_schedule", "Created schedule 'sched'"),
+        ("task_schedule", "Updated schedule 'sched' (fields: description, enabled)"),
+        ("task_schedule_trigger", "Created schedule trigger 'tenant-poweroff @ sched'"),
+        ("task_schedule_trigger", "Deleted schedule trigger 'tenant-poweroff @ sched'"),
+        ("task_event", "Created event trigger 'Poweron'"),
+        ("task_event", "Deleted event trigger 'Poweron'"),
+        ("task_schedule", "Deleted schedule 'sched'"),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# The two action forms and the platform profiles
+
+
+def test_post_task_actions_executes_like_the_put_form(api: Api, clock: FakeClock) -> None:
+    body = {"task": 2, "action": "execute", "params": {"sandbox_start_delay": 0}}
+    reply = api.post("task_actions", body)
+    assert (reply.status, reply.json()) == (200, {"task": 2})
+    assert status_of(api, 2)[0] == "running"
+    assert api.post("task_actions", {"task": "2", "action": "cancel"}).status == 200
+    assert status_of(api, 2)[0] == "idle"
+
+
+@pytest.mark.parametrize(
+    ("table", "body"),
+    [
+        (
+            "task_schedule_actions",
+            {"task_schedule": 1, "action": "get_schedule", "params": {"max": 2}},
+        ),
+        ("task_schedule_trigger_actions", {"task_schedule_trigger": 1, "action": "trigger"}),
+        ("task_event_actions", {"task_event": 1, "action": "trigger", "params": {"context": {}}}),
+        ("task_script_actions", {"task_script": 1, "action": "run"}),
+    ],
+)
+def test_every_actions_table_takes_the_post_form(
+    api: Api, table: str, body: dict[str, Any]
+) -> None:
+    reply = api.post(table, body)
+    assert reply.status == 200, reply.body
+
+
+def test_actions_table_errors(api: Api) -> None:
+    reply = api.post("task_actions", {"task": 1, "action": "explode"})
+    assert reply.status == 400
+    assert api.post("task_actions", {"task": 99, "action": "execute"}).status == 404
+    assert api.post("task_actions", {"action": "execute"}).status == 422
+    assert api.post("task_actions", {"task": 1}).status == 422
+    assert api.post("task_actions", {"task": 1, "action": "execute", "params": [1]}).status == 422
+    assert api.get("task_actions").status == 405
+
+
+def test_profile_post_makes_the_put_form_a_silent_no_op(api: Api, clock: FakeClock) -> None:
+    api.emulator.actions = "post"
+    reply = api.action("tasks/2", "execute", {"params": {"sandbox_start_delay": 0}})
+    assert (reply.status, reply.json()) == (200, {})
+    clock.advance(5)
+    assert status_of(api, 2) == ("idle", 0)
+    assert log_texts(api, "power-on-dev") == []
+    assert api.action("tasks/2", "explode").status == 200  # nothing is looked at
+    assert api.post("task_actions", {"task": 2, "action": "execute"}).status == 200
+
+
+def test_profile_put_has_no_actions_tables(api: Api) -> None:
+    api.emulator.actions = "put"
+    assert api.post("task_actions", {"task": 2, "action": "execute"}).status == 404
+    assert api.get("task_actions/$table").status == 404
+    assert api.action("tasks/2", "execute").status == 200
+
+
+def test_profile_from_state_and_environment(
+    api: Api, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.state["settings"]["actions"] = "put"
+    assert api.post("task_actions", {"task": 2, "action": "execute"}).status == 404
+    monkeypatch.setenv("VRGTASK_SANDBOX_ACTIONS", "both")
+    assert api.post("task_actions", {"task": 2, "action": "execute"}).status == 200
+
+
+def test_a_bad_profile_is_one_clear_error_and_changes_nothing(
+    api: Api, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    digest = emulator.digest()
+    monkeypatch.setenv("VRGTASK_SANDBOX_ACTIONS", "patch")
+    with pytest.raises(SandboxStateError, match="VRGTASK_SANDBOX_ACTIONS='patch'"):
+        api.post("tasks", NEW_TASK)
+    monkeypatch.delenv("VRGTASK_SANDBOX_ACTIONS")
+    for name, value in (("VRGTASK_SANDBOX_STRICT", "maybe"), ("VRGTASK_SANDBOX_START_DELAY", "-1")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(SandboxStateError, match=name):
+            api.post("tasks", NEW_TASK)
+        monkeypatch.delenv(name)
+    assert emulator.digest() == digest
+    with pytest.raises(SandboxStateError, match="unknown actions profile"):
+        Emulator(MemoryStore(), actions="patch")
+
+
+def test_schema_probe(api: Api) -> None:
+    schema = api.row("tasks/$table")
+    assert schema["table"] == "tasks"
+    names = [f["name"] for f in schema["fields"]]
+    assert "status" in names
+    assert "progress" not in names
+    assert {"name": "owner", "type": "row"} in schema["fields"]
+    assert api.row("logs/$table")["table"] == "logs"
+    actions = api.row("task_actions/$table")
+    assert [f["name"] for f in actions["fields"]] == ["$key", "task", "action", "params"]
+    assert api.put("tasks/$table", {}).status == 405
+
+
+def test_every_reply_carries_a_date_header(api: Api) -> None:
+    for reply in (api.get("tasks"), api.get("nope"), api.as_user(None).get("tasks"), api.get("/")):
+        assert reply.headers["Date"] == "Thu, 28 May 2026 20:26:40 GMT"
 
 
 # ---------------------------------------------------------------------------
@@ -538,7 +901,7 @@ def test_schedule_create_with_everything(api: Api) -> None:
         {"name": "s", "repeat_every": "fortnight"},
         {"name": "s", "repeat_iteration": 0},
         {"name": "s", "repeat_iteration": 1.5},
-        {"name": "s", "repeat_iteration": "2"},
+        {"name": "s", "repeat_iteration": "2x"},
         {"name": "s", "start_time_of_day": -1},
         {"name": "s", "end_time_of_day": 86401},
         {"name": "s", "start_time_of_day": 3600.5},
@@ -551,15 +914,22 @@ def test_schedule_create_with_everything(api: Api) -> None:
         {"name": "s", "end_date": "2026-01-01 25:00:00"},
         {"name": "s", "end_date": "2026-01-01T10:00:00"},
         {"name": "s", "task": 99},
-        {"name": "s", "task": "1"},
+        {"name": "s", "task": "99"},
         {"name": "s", "monday": "yes"},
-        {"name": "s", "all_day": True},
-        {"name": "s", "start_date_epoch": 1},
     ],
 )
 def test_schedule_validation(api: Api, body: dict[str, Any]) -> None:
-    assert api.post("task_schedules", body).status == 422
-    assert len(api.rows("task_schedules")) == 3
+    reply = api.post("task_schedules", body)
+    assert reply.status == 422
+    assert err(reply).startswith("Validation error on field: '")
+    assert len(api.rows("task_schedules")) == 4
+
+
+def test_schedule_create_drops_derived_fields(api: Api) -> None:
+    body = {"name": "s", "all_day": False, "start_date_epoch": 1, "task": "1"}
+    key = api.create("task_schedules", body)
+    row = api.row(f"task_schedules/{key}", fields="all_day,start_date_epoch,task")
+    assert (row["all_day"], row["start_date_epoch"] != 1, row["task"]) == (True, True, 1)
 
 
 def test_schedule_update(api: Api) -> None:
@@ -573,7 +943,8 @@ def test_schedule_update(api: Api) -> None:
     assert api.row("task_schedules/3", fields="end_date") == {"end_date": ""}
     assert api.put("task_schedules/3", {"start_time_of_day": 90000}).status == 422
     assert api.put("task_schedules/3", {"name": ""}).status == 422
-    assert api.put("task_schedules/3", {"creator": "users/2"}).status == 422
+    assert api.put("task_schedules/3", {"creator": "users/2"}).status == 200  # dropped
+    assert api.row("task_schedules/3", fields="creator") == {"creator": "users/1"}
 
 
 def test_schedule_delete_refused_while_triggers_exist(api: Api) -> None:
@@ -669,11 +1040,11 @@ def test_trigger_create_and_duplicates(api: Api) -> None:
         {"task": 1, "schedule": 99},
         {"task": 1},
         {"schedule": 1},
-        {"task": "1", "schedule": 1},
-        {"task": 1, "schedule": 1, "trigger": 5},
+        {"task": "x", "schedule": 1},
     ):
         assert api.post("task_schedule_triggers", body).status == 422, body
-    assert api.put(f"task_schedule_triggers/{key}", {"task": 1}).status == 422
+    assert api.put(f"task_schedule_triggers/{key}", {"task": 1}).status == 200  # dropped
+    assert api.row(f"task_schedule_triggers/{key}", fields="task") == {"task": 3}
 
 
 def test_trigger_timer_column(api: Api, clock: FakeClock) -> None:
@@ -688,6 +1059,8 @@ def test_trigger_timer_column(api: Api, clock: FakeClock) -> None:
 def test_firing_a_trigger_runs_its_task(api: Api, clock: FakeClock) -> None:
     reply = api.action("task_schedule_triggers/2", "trigger")
     assert (reply.status, reply.json()) == (200, {"task": 2})
+    assert status_of(api, 2)[0] == "idle"  # queued
+    clock.advance(DEFAULT_START_DELAY)
     assert status_of(api, 2)[0] == "running"
     assert api.action("task_schedule_triggers/2", "trigger").status == 409
 
@@ -764,7 +1137,7 @@ def test_event_create_defaults(api: Api) -> None:
         {"task": 1, "table": "vms", "event": ""},
         {"task": 1, "table": "vms", "event": "x", "owner": "vms/9"},
         {"task": 1, "table": "vms", "event": "x", "context": "text"},
-        {"task": 1, "table": "vms", "event": "x", "trigger": 1},
+        {"task": "one", "table": "vms", "event": "x"},
     ],
 )
 def test_event_validation(api: Api, body: dict[str, Any]) -> None:
@@ -778,14 +1151,17 @@ def test_event_update_and_trigger(api: Api, clock: FakeClock) -> None:
         ).status
         == 200
     )
-    assert api.put("task_events/1", {"event": "logout"}).status == 422
+    assert api.put("task_events/1", {"event": "logout"}).status == 200  # create-only: dropped
+    assert api.row("task_events/1", fields="event") == {"event": "login"}
     reply = api.action("task_events/1", "trigger")
     assert (reply.status, reply.json()) == (200, {"task": 2})
-    clock.advance(DEFAULT_DURATION)
-    assert status_of(api, 2)[:3] == ("error", 99, "nope")
+    clock.advance(DEFAULT_START_DELAY + DEFAULT_DURATION)
+    assert status_of(api, 2)[0] == "idle"
+    assert log_texts(api, "power-on-dev")[-2] == ("error", "Task 'power-on-dev' failed: nope")
     # A context given with the trigger wins over the stored one.
-    api.action("task_events/1", "trigger", {"context": {"sandbox_duration": 0}})
-    assert status_of(api, 2)[:3] == ("idle", 100, "")
+    context = {"sandbox_duration": 0, "sandbox_start_delay": 0}
+    api.action("task_events/1", "trigger", {"context": context})
+    assert log_texts(api, "power-on-dev")[-1] == ("message", "Task 'power-on-dev' completed")
     assert api.action("task_events/1", "trigger", {"context": 5}).status == 422
     assert api.action("task_events/1", "trigger", {"other": 5}).status == 422
 
@@ -822,12 +1198,14 @@ def test_script_run_creates_and_executes_a_task(api: Api, clock: FakeClock) -> N
     assert row["owner"] == "task_scripts/1"
     assert row["action"] == "run"
     assert row["delete_after_run"] is True
-    assert row["status"] == "running"
+    assert row["status"] == "idle"  # queued
     assert api.row("task_scripts/1", fields="count(tasks) as n") == {"n": 2}
+    clock.advance(DEFAULT_START_DELAY)
+    assert api.row(f"tasks/{key}", fields="status") == {"status": "running"}
     clock.advance(2)
     assert api.get(f"tasks/{key}").status == 404
     assert api.action("task_scripts/1", "run", {"sandbox_duration": -5}).status == 422
-    assert len(api.rows("tasks")) == 5
+    assert len(api.rows("tasks")) == 6
 
 
 def test_script_delete_cascades_to_its_tasks(api: Api) -> None:
@@ -845,8 +1223,8 @@ def test_seed_is_fast_and_stable() -> None:
     started = time.perf_counter()
     big = seed_state(10_000)
     assert time.perf_counter() - started < 1.0
-    assert len(big["tables"]["tasks"]) == 10_005
-    assert big["tables"]["tasks"]["10005"]["name"] == "bulk-task-10000"
+    assert len(big["tables"]["tasks"]) == 10_006
+    assert big["tables"]["tasks"]["10006"]["name"] == "bulk-task-10000"
     assert state_digest(seed_state()) == state_digest(seed_state())
     small = Api(Emulator(MemoryStore(seed_state(100)), clock=FakeClock()))
     large = Api(Emulator(MemoryStore(big), clock=FakeClock()))
@@ -866,7 +1244,7 @@ def test_name_lookup_on_ten_thousand_tasks(record_property: Any) -> None:
         started = time.perf_counter()
         rows = api.rows("tasks", filter="(name eq 'bulk-task-09999')", fields=fields, limit=1)
         best = min(best, time.perf_counter() - started)
-    assert [r["$key"] for r in rows] == [10_004]
+    assert [r["$key"] for r in rows] == [10_005]
     record_property("name_lookup_ms", round(best * 1000, 2))
     assert best < 0.05, f"{best * 1000:.1f} ms"
 

@@ -137,8 +137,8 @@ def test_all_expanded_by_the_sdk(api: Api) -> None:
     row = api.row("tasks/5", fields=wire(fields if isinstance(fields, list) else [str(fields)]))
     assert row["owner_display"] == "cleanup-logs"
     assert row["settings_args"] == {"retention_days": 14}
-    assert row["progress"] == 0
-    assert row["error"] == ""
+    assert "progress" not in row  # not columns of the platform
+    assert "error" not in row
 
 
 def test_reference_through_null_or_missing_row_is_omitted(api: Api, store: MemoryStore) -> None:
@@ -159,7 +159,8 @@ def test_reference_through_null_or_missing_row_is_omitted(api: Api, store: Memor
 
 def test_schedule_default_fields(api: Api) -> None:
     rows = api.rows("task_schedules", fields=wire(TaskScheduleManager._default_fields))
-    assert [r["name"] for r in rows] == ["nightly", "weekday-mornings", "hourly"]
+    assert [r["name"] for r in rows] == ["nightly", "weekday-mornings", "hourly", "daily-system"]
+    assert [r["system_created"] for r in rows] == [False, False, False, True]
     assert "task_display" not in rows[0]  # task is null
     assert rows[0]["creator_display"] == "admin"
     assert rows[1]["all_day"] is False

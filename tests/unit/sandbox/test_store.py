@@ -51,7 +51,7 @@ def test_default_state_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 def test_first_use_creates_the_directory_and_writes_the_seed(path: Path) -> None:
     assert not path.parent.exists()
-    assert len(file_api(path).rows("tasks")) == 5
+    assert len(file_api(path).rows("tasks")) == 6
     assert state_digest(json.loads(path.read_bytes())) == state_digest(seed_state())
 
 
@@ -69,16 +69,16 @@ def test_writes_persist_and_reads_do_not_rewrite(path: Path) -> None:
 def test_runs_are_materialised_across_processes_from_timestamps(path: Path) -> None:
     clock = FakeClock(1_000.0)
     file_api(path, clock).action("tasks/1", "execute", {"params": {"sandbox_duration": 4}})
-    clock.advance(2)
-    assert file_api(path, clock).row("tasks/1", fields="status,progress") == {
+    assert file_api(path, clock).row("tasks/1", fields="status") == {"status": "idle"}  # queued
+    clock.advance(3)
+    assert file_api(path, clock).row("tasks/1", fields="status,last_run") == {
         "status": "running",
-        "progress": 50,
+        "last_run": 1_001,
     }
     clock.advance(2)
-    assert file_api(path, clock).row("tasks/1", fields="status,progress,last_run") == {
+    assert file_api(path, clock).row("tasks/1", fields="status,last_run") == {
         "status": "idle",
-        "progress": 100,
-        "last_run": 1_004,
+        "last_run": 1_001,
     }
     stored = json.loads(path.read_bytes())["tables"]["tasks"]["1"]
     assert stored["status"] == "idle"
@@ -141,7 +141,7 @@ def test_reset_over_a_corrupt_file(path: Path) -> None:
     store.reset(extra_tasks=3)
     state = json.loads(path.read_bytes())
     assert state_digest(state) == state_digest(seed_state(3))
-    assert len(file_api(path).rows("tasks")) == 8
+    assert len(file_api(path).rows("tasks")) == 9
 
 
 def test_crash_while_writing_leaves_the_previous_file(
@@ -162,7 +162,7 @@ def test_crash_while_writing_leaves_the_previous_file(
     assert [t["name"] for t in json.loads(previous)["tables"]["tasks"].values()][-1] == "before"
     assert sorted(p.name for p in path.parent.iterdir()) == ["sandbox.json", "sandbox.json.lock"]
     # The next transaction reads the intact file and works.
-    assert len(api.rows("tasks")) == 6
+    assert len(api.rows("tasks")) == 7
 
 
 def test_status(path: Path) -> None:
@@ -179,8 +179,8 @@ def test_status(path: Path) -> None:
     status = store.status()
     assert status["exists"] is True
     assert status["size"] == path.stat().st_size
-    assert status["counts"]["tasks"] == 7
-    assert status["counts"]["task_schedules"] == 3
+    assert status["counts"]["tasks"] == 8
+    assert status["counts"]["task_schedules"] == 4
     assert status["digest"] == state_digest(json.loads(path.read_bytes()))
 
 
@@ -232,6 +232,6 @@ def test_concurrent_writer_processes(path: Path) -> None:
     assert sorted(t["name"] for t in tasks.values() if t["name"].startswith("writer-")) == [
         f"writer-{i}" for i in range(8)
     ]
-    assert len(tasks) == 5 + 8
-    assert sorted(int(k) for k in tasks) == list(range(1, 14))
-    assert state["next_key"]["tasks"] == 14
+    assert len(tasks) == 6 + 8
+    assert sorted(int(k) for k in tasks) == list(range(1, 15))
+    assert state["next_key"]["tasks"] == 15

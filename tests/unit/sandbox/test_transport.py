@@ -51,6 +51,7 @@ def test_sdk_lists_seeded_tasks_in_process(client: VergeClient, log: RequestLog)
         "tenant-poweroff",
         "reset-dmz",
         "weekly-cleanup",
+        "check-for-updates",
     ]
     assert tasks[0].owner_display == "web-01"
     assert tasks[0].trigger_count == 1
