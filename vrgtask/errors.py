@@ -195,7 +195,7 @@ def prefixed(prefix: str, text: str) -> str:
     """``prefix: text``, unless ``text`` already says it ("not found: Not found: x")."""
     body = text.strip()
     if body.lower().startswith(prefix.lower()):
-        return body
+        return prefix + body[len(prefix) :]
     return f"{prefix}: {body}" if body else prefix
 
 

@@ -213,10 +213,10 @@ def test_http_400_is_a_validation_error() -> None:
 @pytest.mark.parametrize(
     ("status", "text", "expected"),
     [
-        (404, "Not found: tasks/9", "Not found: tasks/9"),
+        (404, "Not found: tasks/9", "not found: tasks/9"),
         (404, "Task 9 not found", "not found: Task 9 not found"),
-        (409, "Conflict: row exists", "Conflict: row exists"),
-        (422, "The server rejected the request: x", "The server rejected the request: x"),
+        (409, "Conflict: row exists", "conflict: row exists"),
+        (422, "The server rejected the request: x", "the server rejected the request: x"),
     ],
 )
 def test_messages_do_not_repeat_themselves(status: int, text: str, expected: str) -> None:
