@@ -1008,7 +1008,6 @@ class _Request:
             )
         end = start_at + float(run["duration"])
         if self.now < end:
-            self.changed()
             return
         row.pop("_run")
         row["status"] = "idle"

@@ -15,7 +15,9 @@ class SandboxError(Exception):
 
 
 class SandboxStateError(SandboxError):
-    """The persisted sandbox state cannot be used (corrupt, unreadable, foreign).
+    """The sandbox state or settings cannot be used (corrupt, unreadable, foreign
+    state; an unknown profile or a bad value in ``VRGTASK_SANDBOX_*``). The CLI
+    answers it with one error line and exit 3.
 
     The message names the file and tells the user how to start over. The file
     itself is never modified by the code that raises this.

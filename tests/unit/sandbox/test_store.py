@@ -235,3 +235,18 @@ def test_concurrent_writer_processes(path: Path) -> None:
     assert len(tasks) == 6 + 8
     assert sorted(int(k) for k in tasks) == list(range(1, 15))
     assert state["next_key"]["tasks"] == 15
+
+
+def test_reads_during_a_queued_or_running_run_do_not_rewrite(path: Path) -> None:
+    clock = FakeClock(1_000.0)
+    file_api(path, clock).action("tasks/1", "execute", {"params": {"sandbox_duration": 4}})
+    before = path.stat()
+    assert file_api(path, clock).row("tasks/1", fields="status") == {"status": "idle"}
+    assert path.stat().st_ino == before.st_ino  # queued: nothing to write
+    clock.advance(2)
+    assert file_api(path, clock).row("tasks/1", fields="status") == {"status": "running"}
+    started = path.stat()
+    assert started.st_ino != before.st_ino  # the start was written (status, log entry)
+    clock.advance(1)
+    assert file_api(path, clock).row("tasks/1", fields="status") == {"status": "running"}
+    assert path.stat().st_ino == started.st_ino
