@@ -455,7 +455,7 @@ class RunWatch:
                     show(f"{self.label}: accepted, waiting for it to start ({elapsed:.0f}s)")
                 else:
                     line = f"{self.label}: running ({elapsed:.0f}s)"
-                    show(f"{line} {newest}" if newest else line)
+                    show(f"{line}; log: {newest}" if newest else line)
                 if timeout and elapsed >= timeout:
                     state = "is still running" if signal else "has not started"
                     raise WaitTimeoutError(

@@ -82,6 +82,8 @@ def _clock_check(date_header: str | None, local: float) -> Check:
     diff = server - local
     ahead = "ahead of" if diff > 0 else "behind"
     text = f"server clock {abs(diff):.0f}s {ahead} this machine (HTTP Date: {date_header})"
+    if abs(diff) < 2:  # the Date header counts whole seconds
+        text = f"server clock agrees with this machine to the second (HTTP Date: {date_header})"
     if abs(diff) <= CLOCK_TOLERANCE:
         return Check("clock", "pass", text)
     return Check(
@@ -167,7 +169,8 @@ class Doctor:
         finally:
             session.close()
         local = time.time()
-        self.add(Check("host", "pass", f"{host} answers HTTPS (HTTP {response.status_code})"))
+        how = "in-process" if self.settings.sandbox else "over HTTPS"
+        self.add(Check("host", "pass", f"{host} answers {how} (HTTP {response.status_code})"))
         if self.settings.sandbox:
             self.add(Check("tls", "pass", "the embedded sandbox answers in-process (no TLS)"))
         elif self.settings.verify_ssl:
