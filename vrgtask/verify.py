@@ -15,6 +15,7 @@ may add defaults of its own).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from vrgtask.errors import WriteNotAppliedError
 __all__ = ["mismatches", "same_value", "verify_write"]
 
 _MISSING = object()
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _number(value: Any) -> float | None:
@@ -79,7 +81,8 @@ def same_value(sent: Any, got: Any) -> bool:
         return number is not None and number == float(sent)
     if isinstance(sent, str):
         if isinstance(got, str):
-            return got == sent
+            # A date may come back with a time of day ("2026-01-01 00:00:00").
+            return got == sent or (bool(_DATE.fullmatch(sent)) and got.startswith(sent + " "))
         number, wanted = _number(got), _number(sent)
         return number is not None and number == wanted
     return bool(sent == got)

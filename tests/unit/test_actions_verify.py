@@ -120,6 +120,9 @@ def test_every_actions_table(table: str, endpoint: str, row: str) -> None:
         ({"a": [1, 2]}, {"a": [1, 2]}, True),
         ({"a": [1, 2]}, {"a": [2, 1]}, False),
         (None, "", True),
+        ("2026-01-01", "2026-01-01 00:00:00", True),
+        ("2026-01-01", "2026-01-02", False),
+        ("ab", "ab c", False),
     ],
 )
 def test_same_value(sent: Any, got: Any, same: bool) -> None:
