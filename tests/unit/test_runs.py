@@ -378,3 +378,25 @@ def test_epoch_seconds(value: Any, expected: int | None) -> None:
 )
 def test_last_run_moved(before: Any, after: Any, moved: bool) -> None:
     assert last_run_moved(before, after) is moved
+
+
+def test_live_line_shows_elapsed_time_and_the_newest_log_line() -> None:
+    fake = FakeRun(start_delay=1, duration=3)
+    watch = watch_for(fake)
+    send(fake)
+    lines: list[str] = []
+    wait(watch, progress=lines.append, live_log=True)
+    assert lines[0] == "task 'nightly-backup' (key 100): accepted, waiting for it to start (0s)"
+    assert "task 'nightly-backup' (key 100): running (2s); log: Task 'nightly-backup' started" in (
+        lines
+    )
+
+
+def test_without_a_terminal_no_log_reads_for_the_live_line() -> None:
+    fake = FakeRun(start_delay=0.5, duration=20)
+    watch = watch_for(fake)
+    send(fake)
+    reads_before = fake.log_reads
+    wait(watch, live_log=False)
+    # While queued: one log read per look; once running: none until the result.
+    assert fake.log_reads - reads_before <= 3
