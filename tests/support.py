@@ -49,8 +49,6 @@ TASK_DATA: dict[str, Any] = {
     "delete_after_run": False,
     "system_created": False,
     "id": "a" * 40,
-    "progress": 0,
-    "error": "",
     "triggers_count": 1,
     "events_count": 0,
 }

@@ -1,33 +1,32 @@
 """The core command group: global options, plugin loading, error handling.
 
 Every command, the built-in ``task``, ``schedule`` and ``trigger`` included,
-arrives through the ``vrgtask.commands`` entry-point group via click-plugins;
-a plugin that fails to load becomes a command marked as broken that explains
-itself, and everything else keeps working.
+arrives through the ``vrgtask.commands`` entry-point group via click-plugins,
+loaded only when it is used (:mod:`vrgtask.loader`); a plugin that fails to
+load becomes a command marked as broken that explains itself, and everything
+else keeps working.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import click
 from click.core import ParameterSource
-from click_plugins import with_plugins
 
 from vrgtask import __version__
 from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
 from vrgtask.errors import ExitCode, classify, one_line
 from vrgtask.formatters import formatter_names
-from vrgtask.plugins import COMMANDS_GROUP, entry_points
+from vrgtask.loader import LazyCommandGroup
 
 __all__ = ["VrgtaskGroup", "cli", "main", "run"]
 
 
-class VrgtaskGroup(click.Group):
+class VrgtaskGroup(LazyCommandGroup):
     """The root group. Its ``main`` turns every failure into an exit code.
 
     ``CliRunner.invoke(cli, ...)`` and the console script go through the same
@@ -105,6 +104,8 @@ def _report(exc: BaseException, verbosity: int) -> int:
     code, message = classify(exc)
     secrets = _secrets()
     if verbosity >= 1:
+        import traceback  # only on this path: start-up stays light
+
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         click.echo(redact(trace, secrets), err=True, nl=False)
     click.echo(f"Error: {one_line(redact(message, secrets))}", err=True)
@@ -158,62 +159,12 @@ Against a real system:
 """
 
 
-class BrokenPlugin(click.Command):
-    """A plugin command that could not be loaded.
-
-    click-plugins turns it into a command that prints its traceback on
-    stdout; vrgtask keeps the mark in ``--help`` but, when it is run, reports
-    one ``Error:`` line (exit 1) naming the plugin and the cause, with the
-    traceback on stderr under ``-v``.
-    """
-
-    def __init__(self, name: str, source: str, trace: str) -> None:
-        lines = [line for line in trace.strip().splitlines() if line.strip()]
-        self.cause = lines[-1].strip() if lines else "unknown error"
-        self.source = source
-        self.trace = trace
-        super().__init__(
-            name,
-            help=(
-                f"This plugin command could not be loaded from {source}: {self.cause}. "
-                "Reinstall or update the package that provides it.\n\n\b\n" + trace
-            ),
-            short_help=f"\u2020 broken plugin: could not be loaded (see 'vrgtask {name} --help')",
-            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-        )
-
-    def invoke(self, ctx: click.Context) -> None:
-        from vrgtask.context import AppContext
-        from vrgtask.errors import VrgtaskError
-
-        app = ctx.find_object(AppContext)
-        if app is not None and app.verbosity:
-            click.echo(self.trace, err=True)
-        raise VrgtaskError(
-            f"plugin command {self.name!r} ({self.source}) could not be loaded: {self.cause}; "
-            "reinstall or update the package that provides it (-v shows the traceback)"
-        )
-
-
 def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
     from vrgtask.commands.completion import complete_profile
 
     return complete_profile(ctx, param, incomplete)
 
 
-def _with_command_plugins(group: click.Group) -> click.Group:
-    """Add every ``vrgtask.commands`` entry point (click-plugins' with_plugins)."""
-    plugins = entry_points(COMMANDS_GROUP)
-    loaded = cast(click.Group, with_plugins(plugins)(group))
-    sources = {ep.name: ep.value for ep in plugins}
-    for name, command in list(loaded.commands.items()):
-        if type(command).__name__ == "BrokenCommand":
-            trace = str(command.help or "").split("\b\n", 1)[-1]
-            loaded.commands[name] = BrokenPlugin(name, sources.get(name, "?"), trace)
-    return loaded
-
-
-@_with_command_plugins
 @click.group(
     cls=VrgtaskGroup,
     help=HELP,
@@ -405,6 +356,11 @@ def cli(
             f"{', '.join(formatter_names())}",
             param_hint="'--output'",
         )
+    if verbose:
+        from vrgtask.plugins import notes
+
+        for note in notes():  # plugin entry points ignored because their name was taken
+            click.echo(f"Note: {one_line(note)}", err=True)
     _APP[:] = [app]
     ctx.obj = app
     ctx.call_on_close(app.close)

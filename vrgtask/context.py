@@ -12,7 +12,6 @@ to run commands against a mock client.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sys
@@ -24,10 +23,12 @@ import click
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import (
     Column,
+    Formatter,
     RenderOptions,
     escape_control,
     formatter_names,
     load_formatter,
+    value_text,
 )
 
 if TYPE_CHECKING:
@@ -144,16 +145,6 @@ def lookup_path(row: Any, path: str) -> Any:
     return current
 
 
-def _scalar_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 class AppContext:
     """Settings, output preferences and the lazily built client."""
 
@@ -178,6 +169,8 @@ class AppContext:
         self._client: Any = None
         self._plain_progress_at: float | None = None
         self._status_drawn = False  # a live status line is on screen
+        self._formatter: Formatter | None = None
+        self._formatter_name = ""
 
     # -- the server ---------------------------------------------------------
     @property
@@ -200,8 +193,18 @@ class AppContext:
         return self.settings.output
 
     @property
-    def is_json(self) -> bool:
-        return self.settings.output == "json"
+    def formatter(self) -> Formatter:
+        """The selected output format (imported on first use)."""
+        if self._formatter is None or self._formatter_name != self.settings.output:
+            self._formatter = load_formatter(self.settings.output)
+            self._formatter_name = self.settings.output
+        return self._formatter
+
+    @property
+    def structured(self) -> bool:
+        """Whether the selected format is for programs (json, csv, yaml) rather
+        than people (table, wide): the formatter says so."""
+        return self.formatter.structured
 
     def _options(self) -> RenderOptions:
         return RenderOptions(color=self.color)
@@ -209,6 +212,9 @@ class AppContext:
     def _print(self, text: str) -> None:
         if text:
             click.echo(text, color=self.color)
+
+    def _write(self, text: str) -> None:
+        click.echo(text, nl=False, color=self.color)
 
     def verbatim(self, text: str) -> None:
         """Write ``text`` to stdout exactly (as UTF-8 bytes, no newline added).
@@ -244,7 +250,7 @@ class AppContext:
         value = lookup_path(row, self.query)
         if value is _MISSING:
             raise VrgtaskError(f"--query: no field {self.query!r} in the result")
-        return escape_control(_scalar_text(value)) if not self.is_json else _scalar_text(value)
+        return self.formatter.format_value(value)
 
     def render_list(
         self,
@@ -257,17 +263,17 @@ class AppContext:
         """Print rows through the selected formatter (or keys with --quiet)."""
         if self.quiet:
             for row in rows:
-                self._print(_scalar_text(row.get(key)))
+                self._print(value_text(row.get(key)))
             return
         if self.query is not None:
             for row in rows:
                 click.echo(self._query(row))
             return
-        if not rows and empty and self.output in {"table", "wide"}:
+        formatter = self.formatter
+        if not rows and empty and not formatter.structured:
             self.note(empty)
             return
-        formatter = load_formatter(self.output)
-        self._print(formatter.format_list(rows, columns, self._options()))
+        formatter.write_list(rows, columns, self._options(), self._write)
 
     def render_one(self, row: Mapping[str, Any], columns: Sequence[Column]) -> None:
         """Print one object through the selected formatter."""
@@ -276,8 +282,7 @@ class AppContext:
             return
         if self.quiet:
             return
-        formatter = load_formatter(self.output)
-        self._print(formatter.format_one(row, columns, self._options()))
+        self._print(self.formatter.format_one(row, columns, self._options()))
 
     def done(
         self,
@@ -285,12 +290,13 @@ class AppContext:
         row: Mapping[str, Any] | None = None,
         columns: Sequence[Column] = (),
     ) -> None:
-        """Report a change: the resulting object under ``-o json`` or
-        ``--query``, one confirmation line otherwise, nothing with --quiet.
+        """Report a change: the resulting object under a structured format
+        (json, csv, yaml) or ``--query``, one confirmation line otherwise
+        (table, wide), nothing with --quiet.
         """
         if self.quiet:
             return
-        if row is not None and (self.is_json or self.query is not None):
+        if row is not None and (self.query is not None or self.structured):
             self.render_one(row, columns)
             return
         click.echo(escape_control(message))
@@ -376,11 +382,11 @@ class AppContext:
             return
         if self.quiet:
             return
-        if self.output not in {"table", "wide"}:
+        formatter = self.formatter
+        if formatter.structured:
             columns = [Column(section.name) for section in sections]
-            self._print(load_formatter(self.output).format_one(result, columns, self._options()))
+            self._print(formatter.format_one(result, columns, self._options()))
             return
-        formatter = load_formatter(self.output)
         parts = []
         for section in sections:
             title = escape_control(section.title)

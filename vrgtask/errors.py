@@ -19,9 +19,11 @@ __all__ = [
     "ExitCode",
     "InterruptedWait",
     "NotFoundError",
+    "RunNotStartedError",
     "TaskFailedError",
     "VrgtaskError",
     "WaitTimeoutError",
+    "WriteNotAppliedError",
     "classify",
     "one_line",
 ]
@@ -76,6 +78,18 @@ class ConflictError(VrgtaskError):
 
 class TaskFailedError(VrgtaskError):
     """A task that was waited for ended in error."""
+
+    exit_code = ExitCode.ERROR
+
+
+class RunNotStartedError(VrgtaskError):
+    """The server accepted a run, but the task did not start in time."""
+
+    exit_code = ExitCode.ERROR
+
+
+class WriteNotAppliedError(VrgtaskError):
+    """The server accepted a write but the read-back shows a field unchanged."""
 
     exit_code = ExitCode.ERROR
 
@@ -177,23 +191,33 @@ def _short(exc: BaseException) -> str:
     return re.sub(r" with url: \S+", "", str(exc))
 
 
+def prefixed(prefix: str, text: str) -> str:
+    """``prefix: text``, unless ``text`` already says it ("not found: Not found: x")."""
+    body = text.strip()
+    if body.lower().startswith(prefix.lower()):
+        return prefix + body[len(prefix) :]
+    return f"{prefix}: {body}" if body else prefix
+
+
 def _classify_sdk(exc: BaseException) -> tuple[ExitCode, str] | None:
     from pyvergeos import exceptions as sdk
 
     if isinstance(exc, sdk.AuthenticationError):
         if exc.status_code == 403:
-            return ExitCode.PERMISSION, f"permission denied: {exc}"
-        return ExitCode.AUTH, f"authentication failed: {exc}"
+            return ExitCode.PERMISSION, prefixed("permission denied", str(exc))
+        return ExitCode.AUTH, prefixed("authentication failed", str(exc))
     if isinstance(exc, sdk.NotFoundError):
-        return ExitCode.NOT_FOUND, f"not found: {exc}"
+        return ExitCode.NOT_FOUND, prefixed("not found", str(exc))
     if isinstance(exc, sdk.ConflictError):
-        return ExitCode.CONFLICT, f"conflict: {exc}"
-    if isinstance(exc, sdk.ValidationError):
-        return ExitCode.VALIDATION, f"the server rejected the request: {exc}"
+        return ExitCode.CONFLICT, prefixed("conflict", str(exc))
+    if isinstance(exc, sdk.ValidationError) or (
+        isinstance(exc, sdk.APIError) and exc.status_code == 400
+    ):
+        return ExitCode.VALIDATION, prefixed("the server rejected the request", str(exc))
     if isinstance(exc, sdk.TaskTimeoutError):
         return ExitCode.TIMEOUT, str(exc)
     if isinstance(exc, sdk.TaskError):
-        return ExitCode.ERROR, f"task failed: {exc}"
+        return ExitCode.ERROR, prefixed("task failed", str(exc))
     if isinstance(exc, sdk.VergeTimeoutError):
         return ExitCode.TIMEOUT, f"{_short(exc)} (raise it with --timeout)"
     if isinstance(exc, sdk.VergeConnectionError | sdk.NotConnectedError):

@@ -390,8 +390,8 @@ def refusal(command_path: str, fleet: Fleet) -> str:
     return (
         f"'{command_path}' works on one system at a time and {len(fleet.names)} profiles are "
         f"selected ({shown}); choose one with -p NAME. Commands that run across profiles: "
-        "task/schedule/trigger/event/script list, task history, agenda, status, export, "
-        "diff, apply; to change many systems, use 'vrgtask apply -f FILE -A'"
+        "task/schedule/trigger/event/script list, task history, agenda, status, doctor, "
+        "export, diff, apply; to change many systems, use 'vrgtask apply -f FILE -A'"
     )
 
 

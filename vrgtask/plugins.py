@@ -1,13 +1,30 @@
-"""The entry points of vrgtask's plugin groups, found without a slow start-up.
+"""The entry points of vrgtask's plugin groups: found fast, resolved safely.
 
-``importlib.metadata`` is the source of truth: it reads every installed
-distribution's ``entry_points.txt``. Importing it and scanning costs about
-25 ms, a third of ``vrgtask --help``, so its answer for vrgtask's two groups
-is remembered (see :func:`cache_path`) together with a fingerprint of the installed
-distributions: the name and modification time of every ``*.dist-info`` and
-``*.egg-info`` directory on ``sys.path``. Installing, upgrading or removing
-a package changes that, so the next run scans again; a cache that cannot be
-read or written is ignored.
+**Finding them.** ``importlib.metadata`` is the source of truth: it reads
+every installed distribution's ``entry_points.txt``. Importing it and
+scanning costs about 25 ms, a third of ``vrgtask --help``, so its answer for
+vrgtask's two groups is remembered (see :func:`cache_path`) together with a
+fingerprint of the installed distributions: the name and modification time
+of every ``*.dist-info`` and ``*.egg-info`` directory on ``sys.path``.
+Installing, upgrading or removing a package changes that, so the next run
+scans again; a cache that cannot be read or written is ignored.
+
+**Resolving them** (:func:`resolve`). A name belongs to whoever declares it
+in a stable order, never to whoever the file system lists first:
+
+* vrgtask's own entry points (the built-in commands and formats) always win;
+  a plugin entry point with a built-in's name is ignored, and never imported;
+* among plugins, the distribution whose name sorts first wins;
+* every entry point ignored that way is reported once: :func:`notes` gives
+  the lines ``vrgtask --help`` prints at its end and ``-v`` prints on stderr.
+
+**Short help without imports** (:func:`cached_help`). ``vrgtask --help``
+lists every command with its one-line help, which lives in the command's
+module. Importing every module for that is most of the cost of ``--help``,
+so the short help of each command is remembered in the same cache, stamped
+with the size and modification time of the module file its entry point
+names: editing that file (an editable install) or reinstalling refreshes it.
+A plugin that could not be loaded is remembered as broken the same way.
 """
 
 from __future__ import annotations
@@ -22,23 +39,48 @@ from typing import Any
 
 from vrgtask import __version__
 
-__all__ = ["COMMANDS_GROUP", "FORMATTERS_GROUP", "PluginEntryPoint", "cache_path", "entry_points"]
+__all__ = [
+    "BUILTIN_DISTRIBUTION",
+    "COMMANDS_GROUP",
+    "FORMATTERS_GROUP",
+    "PluginEntryPoint",
+    "Resolution",
+    "cache_path",
+    "cached_help",
+    "clear",
+    "entry_points",
+    "notes",
+    "remember_help",
+    "resolve",
+    "save_help",
+]
 
 COMMANDS_GROUP = "vrgtask.commands"
 FORMATTERS_GROUP = "vrgtask.formatters"
 GROUPS = (COMMANDS_GROUP, FORMATTERS_GROUP)
-_CACHE_VERSION = 1
+BUILTIN_DISTRIBUTION = "vrgtask"
+_KIND = {COMMANDS_GROUP: "command", FORMATTERS_GROUP: "output format"}
+_CACHE_VERSION = 2
 
 
 class PluginEntryPoint:
     """What click-plugins and the formatter registry need of an entry point."""
 
-    __slots__ = ("group", "name", "value")
+    __slots__ = ("dist", "group", "name", "value")
 
-    def __init__(self, name: str, value: str, group: str) -> None:
+    def __init__(self, name: str, value: str, group: str, dist: str = "") -> None:
         self.name = name
         self.value = value
         self.group = group
+        self.dist = dist  # the distribution that declares it (normalized name)
+
+    @property
+    def builtin(self) -> bool:
+        return self.dist == BUILTIN_DISTRIBUTION
+
+    @property
+    def module(self) -> str:
+        return self.value.split("[", 1)[0].partition(":")[0].strip()
 
     def load(self) -> Any:
         """Import ``module:attr.path`` (an ``[extras]`` suffix is ignored)."""
@@ -51,7 +93,7 @@ class PluginEntryPoint:
         return obj
 
     def __repr__(self) -> str:
-        return f"PluginEntryPoint({self.name!r}, {self.value!r}, {self.group!r})"
+        return f"PluginEntryPoint({self.name!r}, {self.value!r}, {self.group!r}, {self.dist!r})"
 
 
 def cache_path() -> str:
@@ -100,20 +142,25 @@ def _fingerprint() -> list[Any]:
     return [sys.version, __version__, stamps]
 
 
+def _normalize(dist_name: str) -> str:
+    return "-".join(dist_name.lower().replace("_", "-").replace(".", "-").split("-"))
+
+
 def _scan() -> dict[str, list[list[str]]]:
     from importlib import metadata
 
     found: dict[str, list[list[str]]] = {group: [] for group in GROUPS}
     for group in GROUPS:
-        seen: set[str] = set()
         for ep in metadata.entry_points(group=group):
-            if ep.name not in seen:  # the first distribution on sys.path wins
-                seen.add(ep.name)
-                found[group].append([ep.name, ep.value])
+            dist = getattr(ep, "dist", None)
+            dist_name = _normalize(str(getattr(dist, "name", "") or "")) if dist else ""
+            entry = [ep.name, ep.value, dist_name]
+            if entry not in found[group]:
+                found[group].append(entry)
     return found
 
 
-def _read_cache(path: str, fingerprint: list[Any]) -> dict[str, list[list[str]]] | None:
+def _read_cache(path: str, fingerprint: list[Any]) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -126,35 +173,156 @@ def _read_cache(path: str, fingerprint: list[Any]) -> dict[str, list[list[str]]]
     groups = data.get("groups")
     if not isinstance(groups, dict) or any(not isinstance(groups.get(g), list) for g in GROUPS):
         return None
-    return groups
+    if not isinstance(data.get("help"), dict):
+        data["help"] = {}
+    return data
 
 
-def _write_cache(path: str, fingerprint: list[Any], groups: dict[str, list[list[str]]]) -> None:
-    payload = {"version": _CACHE_VERSION, "fingerprint": fingerprint, "groups": groups}
+def _write_cache(path: str, payload: dict[str, Any]) -> None:
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(payload, handle)
         os.replace(temporary, path)
-    except OSError:
+    except OSError:  # a read-only installation just means scanning every time
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        pass  # a read-only home just means scanning every time
 
 
 @functools.lru_cache(maxsize=1)
-def _groups() -> dict[str, list[list[str]]]:
+def _state() -> dict[str, Any]:
     path = cache_path()
     fingerprint = _fingerprint()
-    groups = _read_cache(path, fingerprint)
-    if groups is None:
-        groups = _scan()
-        _write_cache(path, fingerprint, groups)
-    return groups
+    data = _read_cache(path, fingerprint)
+    if data is None:
+        data = {
+            "version": _CACHE_VERSION,
+            "fingerprint": fingerprint,
+            "groups": _scan(),
+            "help": {},
+        }
+        _write_cache(path, data)
+    return data
+
+
+def _all_entry_points(group: str) -> list[PluginEntryPoint]:
+    entries = _state()["groups"].get(group, [])
+    found = []
+    for entry in entries:
+        if isinstance(entry, list) and len(entry) == 3:
+            found.append(PluginEntryPoint(str(entry[0]), str(entry[1]), group, str(entry[2])))
+    return found
+
+
+class Resolution:
+    """Who owns each name of a group, and what was ignored."""
+
+    def __init__(self, chosen: dict[str, PluginEntryPoint], notes: list[str]) -> None:
+        self.chosen = chosen  # name -> entry point, sorted by name
+        self.notes = notes
+
+
+@functools.cache
+def resolve(group: str) -> Resolution:
+    """The entry point that owns each name of ``group`` (see the module docstring)."""
+    kind = _KIND.get(group, "entry point")
+    claims: dict[str, list[PluginEntryPoint]] = {}
+    ordered = sorted(
+        _all_entry_points(group), key=lambda ep: (not ep.builtin, ep.dist, ep.name, ep.value)
+    )
+    for ep in ordered:
+        claims.setdefault(ep.name, []).append(ep)
+    chosen: dict[str, PluginEntryPoint] = {}
+    found_notes: list[str] = []
+    for name in sorted(claims):
+        winner, *losers = claims[name]
+        chosen[name] = winner
+        if not losers:
+            continue
+        ignored = ", ".join(f"{ep.dist or '?'} ({ep.value})" for ep in losers)
+        if winner.builtin:
+            found_notes.append(
+                f"plugin {kind} {name!r} of {ignored} is ignored: {name!r} is a built-in {kind}"
+            )
+        else:
+            found_notes.append(
+                f"plugin {kind} {name!r} is declared more than once: {winner.dist or '?'} "
+                f"({winner.value}) is used, {ignored} ignored"
+            )
+    return Resolution(chosen, found_notes)
 
 
 def entry_points(group: str) -> list[PluginEntryPoint]:
-    """The entry points registered in ``group``, sorted by name."""
-    pairs = sorted(_groups().get(group, []))
-    return [PluginEntryPoint(str(name), str(value), group) for name, value in pairs]
+    """The entry points that own the names of ``group``, sorted by name."""
+    return list(resolve(group).chosen.values())
+
+
+def notes() -> list[str]:
+    """One line per plugin entry point ignored because its name was taken."""
+    return [note for group in GROUPS for note in resolve(group).notes]
+
+
+# -- short help of commands, without importing them ------------------------------------------
+
+
+def _stamp(ep: PluginEntryPoint) -> list[Any] | None:
+    """Size and mtime of the module file ``ep`` names (None: not found)."""
+    module = sys.modules.get(ep.module)
+    origin = getattr(module, "__file__", None) if module is not None else None
+    if origin is None:
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec(ep.module)
+        except (ImportError, ValueError):
+            return None
+        origin = spec.origin if spec is not None else None
+    if not origin:
+        return None
+    try:
+        info = os.stat(origin)
+    except OSError:
+        return None
+    return [origin, info.st_mtime_ns, info.st_size]
+
+
+def _fresh(stamp: Any) -> bool:
+    if not isinstance(stamp, list) or len(stamp) != 3:
+        return False
+    try:
+        info = os.stat(stamp[0])
+    except (OSError, TypeError):
+        return False
+    return [info.st_mtime_ns, info.st_size] == stamp[1:]
+
+
+def cached_help(ep: PluginEntryPoint) -> dict[str, Any] | None:
+    """What :func:`remember_help` stored for ``ep``, if its module is unchanged."""
+    entry = _state()["help"].get(f"{ep.group}:{ep.name}")
+    if not isinstance(entry, dict) or entry.get("value") != ep.value:
+        return None
+    if not _fresh(entry.get("stamp")):
+        return None
+    info = entry.get("info")
+    return info if isinstance(info, dict) else None
+
+
+def remember_help(ep: PluginEntryPoint, info: dict[str, Any]) -> bool:
+    """Keep ``info`` (JSON data) for ``ep``; False when its module file is unknown."""
+    stamp = _stamp(ep)
+    if stamp is None:
+        return False
+    _state()["help"][f"{ep.group}:{ep.name}"] = {"value": ep.value, "stamp": stamp, "info": info}
+    return True
+
+
+def save_help() -> None:
+    """Write what :func:`remember_help` kept (best effort)."""
+    _write_cache(cache_path(), _state())
+
+
+def clear() -> None:
+    """Forget everything read in this process (tests)."""
+    _state.cache_clear()
+    resolve.cache_clear()

@@ -194,6 +194,59 @@ def run_measured(
     )
 
 
+# The floor of a job: the least any click + pyvergeos CLI can do for it. A
+# Python process (same interpreter, same environment, same launcher) that
+# imports click, connects with pyvergeos (VergeClient checks the connection
+# itself), sends the same queries vrgtask sent after its connection check (read
+# from the sandbox's log of a vrgtask run: for ``task get NAME`` that is the
+# name lookup and the read) and prints the last answer as JSON. For ``--help``
+# the floor is ``python -c "import click"``.
+FLOOR_CODE = r"""
+import json, os, sys
+from urllib.parse import parse_qsl
+
+import click  # every click CLI pays for it
+from pyvergeos import VergeClient
+
+client = VergeClient(
+    host=os.environ["VERGE_HOST"],
+    username=os.environ["VERGE_USERNAME"],
+    password=os.environ["VERGE_PASSWORD"],
+)
+one = sys.argv[1] == "--one"  # print the one object found (task get NAME), not a list
+data = None
+for url in sys.argv[2:]:
+    path, _, query = url.partition("?")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    data = client._request("GET", path.removeprefix("/api/v4/"), params=params)
+if one and isinstance(data, list):
+    (data,) = data
+sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+"""
+FLOOR_JOBS = ("help", "list", "get")
+
+
+def floor_argv(command: Command, vrgtask_log: list[dict[str, Any]]) -> list[str]:
+    """The floor's command line for ``command``, given the log of a vrgtask run."""
+    if command.name == "help":
+        return [sys.executable, "-c", "import click"]
+    queries = vrgtask_log[1:]  # [0] is the SDK's connection check, made by VergeClient
+    if not queries or any(e["method"] != "GET" for e in queries):
+        raise BenchError(f"no floor for {command.label}: {[describe(e) for e in vrgtask_log]}")
+    urls = [str(e["path"]) + ("?" + str(e["query"]) if e.get("query") else "") for e in queries]
+    return [sys.executable, "-c", FLOOR_CODE, "--one" if command.name == "get" else "--all", *urls]
+
+
+def _floor_label(command: Command) -> str:
+    if command.name == "help":
+        return "python -c 'import click'"
+    return "python -c FLOOR_CODE <the GET queries vrgtask sent after connecting>"
+
+
+def _check_nothing(_result: RunResult, _n: int) -> None:
+    pass
+
+
 def launcher_floor_mib(workdir: Path) -> float:
     """Peak RSS reported for /bin/true: the launcher's share (any less is unmeasurable)."""
     true = shutil.which("true") or "/bin/true"
@@ -585,6 +638,7 @@ def one_run(
     env: dict[str, str],
     control: Control,
     workdir: Path,
+    check: Callable[[RunResult, int], None] | None = None,
 ) -> tuple[Sample, list[dict[str, Any]]]:
     control.clear_log()
     result = run_measured(argv, env, workdir)
@@ -595,7 +649,7 @@ def one_run(
             f"{result.stderr.decode(errors='replace').strip()[-2000:]}"
         )
     try:
-        command.check(result, n_tasks)
+        (check or command.check)(result, n_tasks)
     except BenchError as exc:
         raise BenchError(f"{cli} {command.label} (N={n_tasks}): {exc}") from None
     bad = [e for e in log if not 200 <= int(e["status"]) < 300]
@@ -621,11 +675,17 @@ def measure_command(
     control: Control,
     workdir: Path,
 ) -> dict[str, Series]:
-    series = {"vrgtask": Series(), "vrg": Series()}
+    clis = ["vrgtask", "vrg"] + (["floor"] if command.name in FLOOR_JOBS else [])
+    series = {cli: Series() for cli in clis}
     argvs = {"vrgtask": command.vrgtask, "vrg": command.vrg}
     for i in range(warmup + runs):
-        for cli in ("vrgtask", "vrg"):  # interleaved: A B A B ...
-            sample, log = one_run(cli, argvs[cli], command, n_tasks, env, control, workdir)
+        for cli in clis:  # interleaved: A B C A B C ...
+            check = _check_nothing if (cli, command.name) == ("floor", "help") else command.check
+            sample, log = one_run(
+                cli, argvs[cli], command, n_tasks, env, control, workdir, check=check
+            )
+            if cli == "vrgtask" and "floor" in clis and "floor" not in argvs:
+                argvs["floor"] = floor_argv(command, log)
             if i < warmup:
                 continue
             if not series[cli].samples:
@@ -909,6 +969,27 @@ def print_table(n_tasks: int, data: dict[str, Any], runs: int, warmup: int) -> N
             f"{a['bytes']:>10,} / {b['bytes']:<9,} {a['median_rss_mib']:>6.1f} / "
             f"{b['median_rss_mib']:<5.1f}"
         )
+    floors = [e for e in data["commands"].values() if "floor" in e]
+    if floors:
+        print(
+            "against the floor (same run, interleaved; medians; the floor of --help is "
+            "python -c 'import click', of the others a click + pyvergeos process sending "
+            "the same queries and printing JSON):"
+        )
+        print(
+            f"  {'command':<34} {'vrgtask s':>9} {'floor s':>8} {'above ms':>9} "
+            f"{'CPU above ms':>12}  {'vrgtask MiB':>11} {'floor MiB':>9} {'above MiB':>9}  "
+            f"{'requests':>8}"
+        )
+        for entry in floors:
+            a, f = entry["vrgtask"], entry["floor"]
+            cpu_above = (a["median_cpu_s"] - f["median_cpu_s"]) * 1000
+            print(
+                f"  {entry['label']:<34} {a['median_s']:>9.3f} {f['median_s']:>8.3f} "
+                f"{entry['over_floor_ms']:>+9.1f} {cpu_above:>+12.1f}  "
+                f"{a['median_rss_mib']:>11.1f} {f['median_rss_mib']:>9.1f} "
+                f"{entry['over_floor_mib']:>+9.1f}  {a['requests']:>3} / {f['requests']:<2}"
+            )
     wait = data.get("run_wait")
     if wait:
         wall = statistics.median(r["wall_s"] for r in wait["runs"])
@@ -1023,6 +1104,55 @@ def evaluate(sizes_data: dict[int, dict[str, Any]], floor_s: float | None = None
             ),
         )
     )
+    if all("floor" in cmd(n, "help") for n in sizes):
+        checks.append(
+            Check(
+                "vrgtask --help at most 15 ms above python -c 'import click' (same run)",
+                all(h["over_floor_ms"] <= 15 for _, h in helps),
+                ", ".join(
+                    f"{h['over_floor_ms']:+.1f} ms = {h['vrgtask']['median_s']:.3f} - "
+                    f"{h['floor']['median_s']:.3f} s (N={n:,})"
+                    for n, h in helps
+                ),
+            )
+        )
+    list_floor = cmd(big, "list")
+    if "floor" in list_floor:
+        checks.append(
+            Check(
+                f"task list -o json at 10,000 tasks: within 30 ms of the floor{at_big}",
+                list_floor["over_floor_ms"] <= 30,
+                f"{list_floor['over_floor_ms']:+.1f} ms = "
+                f"{list_floor['vrgtask']['median_s']:.3f} - "
+                f"{list_floor['floor']['median_s']:.3f} s",
+            )
+        )
+        checks.append(
+            Check(
+                f"task list -o json at 10,000 tasks: peak RSS within 5 MiB of the floor{at_big}",
+                list_floor["over_floor_mib"] <= 5,
+                f"{list_floor['over_floor_mib']:+.1f} MiB = "
+                f"{list_floor['vrgtask']['median_rss_mib']:.1f} - "
+                f"{list_floor['floor']['median_rss_mib']:.1f} MiB",
+            )
+        )
+        checks.append(
+            Check(
+                f"task list -o json at 10,000 tasks <= 0.4 x vrg's time{at_big}",
+                list_floor["ratio"] <= 0.4,
+                f"{list_floor['ratio']:.3f}",
+            )
+        )
+    get_floor = cmd(big, "get")
+    if "floor" in get_floor:
+        checks.append(
+            Check(
+                f"task get NAME -o json at 10,000 tasks: at or below the floor{at_big}",
+                get_floor["over_floor_ms"] <= 0,
+                f"{get_floor['over_floor_ms']:+.1f} ms = "
+                f"{get_floor['vrgtask']['median_s']:.3f} - {get_floor['floor']['median_s']:.3f} s",
+            )
+        )
     get_big = cmd(big, "get")
     checks.append(
         Check(
@@ -1239,6 +1369,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "vrg": b,
                             "ratio": _ratio(a["median_s"], b["median_s"]),
                         }
+                        if "floor" in series:
+                            f = series["floor"].summary()
+                            data["commands"][command.name].update(
+                                floor=f,
+                                floor_argv=_floor_label(command),
+                                over_floor_ms=(a["median_s"] - f["median_s"]) * 1000,
+                                over_floor_mib=a["median_rss_mib"] - f["median_rss_mib"],
+                            )
                     if args.wait_runs:
                         data["run_wait"] = measure_run_wait(
                             vrgtask, n_tasks, args.wait_runs, env, server, workdir

@@ -218,17 +218,20 @@ def test_trigger_create_unknown_and_ambiguous(sandbox_env: SandboxServer) -> Non
     assert sandbox_env.emulator.digest() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a trigger only queues the run (start delay); the CLI reports it as running",
-)
-def test_trigger_run_reports_the_task_running(sandbox_env: SandboxServer) -> None:
+def test_trigger_run_reports_the_run_queued_then_waits(sandbox_env: SandboxServer) -> None:
     out = run_cli("trigger", "run", "2")
     assert out.exit_code == 0, out.stderr
     assert "power-on-dev" in out.stdout
-    assert "running" in out.stdout
-    task = js("task", "get", "power-on-dev")
-    assert task["status"] == "running"
+    assert "has not started yet (queued)" in out.stdout
+    assert js("task", "get", "power-on-dev")["status"] == "idle"  # queued
+    waited = run_cli("-o", "json", "task", "wait", "power-on-dev")
+    assert waited.exit_code == 0, waited.stderr
+    row = json.loads(waited.stdout)
+    assert (row["run"], row["result"], row["message"]) == (
+        "finished",
+        "ok",
+        "Task 'power-on-dev' completed",
+    )
 
 
 def test_trigger_delete(sandbox_env: SandboxServer) -> None:

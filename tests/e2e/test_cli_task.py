@@ -172,55 +172,60 @@ def test_delete_without_yes_in_a_pipe_deletes_nothing(sandbox_env: SandboxServer
     assert ("DELETE", "/api/v4/tasks/1") not in api_calls(sandbox_env)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: execute only queues the run (start delay); the task still reads idle",
-)
 def test_run_without_wait(sandbox_env: SandboxServer) -> None:
+    """Queued for the start delay: reported as accepted; a second run is refused (409)."""
     out = run_cli("-o", "json", "task", "run", "nightly-snapshot")
     assert out.exit_code == 0, out.stderr
-    assert json.loads(out.stdout)["status"] == "running"
+    row = json.loads(out.stdout)
+    assert (row["$key"], row["status"], row["run"], row["started_by"]) == (
+        1,
+        "idle",
+        "queued",
+        None,
+    )
     again = run_cli("task", "run", "nightly-snapshot")
-    assert again.exit_code == 7  # already running: the server says 409
+    assert again.exit_code == 7  # already queued: the server says 409
+    started = run_cli("task", "run", "power-on-dev", "--params-json", '{"sandbox_start_delay": 0}')
+    assert started.exit_code == 0, started.stderr
+    assert started.stdout.endswith("started (it is running)\n")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12: progress is not a column; --wait must follow the queued run"
-)
 def test_run_wait_success(sandbox_env: SandboxServer) -> None:
     out = run_process(
         "task", "run", "power-on-dev", "--wait", "--params-json", '{"sandbox_duration": 1.5}'
     )
     assert out.exit_code == 0, out.stderr
-    assert out.stdout == "Finished task 'power-on-dev' (key 2); status: idle\n"
+    assert out.stdout == (
+        "Ran task 'power-on-dev' (key 2): task 'power-on-dev' (key 2) finished; "
+        "task log: Task 'power-on-dev' completed\n"
+    )
     assert out.stderr == ""  # piped: no live progress
     polls = [e for e in sandbox_env.log.entries() if e["path"] == "/api/v4/tasks/2"]
-    assert 2 <= len([p for p in polls if p["method"] == "GET"]) <= 4
+    # 1 s start delay + 1.5 s run, one look a second: a handful of reads, not a busy loop.
+    assert 2 <= len([p for p in polls if p["method"] == "GET"]) <= 6
     final = json.loads(run_cli("-o", "json", "task", "get", "power-on-dev").stdout)
     assert final["status"] == "idle"
-    assert final["progress"] == 100
+    assert "progress" not in final
     assert final["last_run"] > 0
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12: no error status: a failed run ends idle with an error log entry"
-)
 def test_run_wait_failure_exits_1_with_task_error(sandbox_env: SandboxServer) -> None:
     out = run_cli("task", "run", "tenant-poweroff", "--wait", "--params-json",
                   '{"sandbox_fail": "tenant is locked", "sandbox_duration": 1}')  # fmt: skip
     assert out.exit_code == 1
     assert out.stderr == (
-        "Error: task 'tenant-poweroff' (key 3) ended in error: tenant is locked\n"
+        "Error: task 'tenant-poweroff' (key 3) failed; task log: "
+        "Task 'tenant-poweroff' failed: tenant is locked\n"
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: --wait returns at once on the idle (queued) task")
 def test_run_wait_timeout_exits_9(sandbox_env: SandboxServer) -> None:
-    out = run_cli("task", "run", "nightly-snapshot", "--wait", "--timeout", "1",
-                  "--params-json", '{"sandbox_duration": 30}')  # fmt: skip
+    quick_start = '{"sandbox_duration": 30, "sandbox_start_delay": 0.5}'
+    out = run_cli("task", "run", "nightly-snapshot", "--wait", "--timeout", "2",
+                  "--params-json", quick_start)  # fmt: skip
     assert out.exit_code == 9
-    assert "still running after 1s" in out.stderr
-    assert "keeps running on the server" in out.stderr
+    assert "is still running after 2s" in out.stderr
+    assert "keeps going on the server" in out.stderr
     still = json.loads(run_cli("-o", "json", "task", "get", "nightly-snapshot").stdout)
     assert still["status"] == "running"
 

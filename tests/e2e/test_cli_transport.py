@@ -85,8 +85,8 @@ def test_write_is_not_retried_on_500(
     sandbox_env: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VERGE_RETRY_BACKOFF", "0.01")
-    sandbox_env.faults.add({"method": "PUT", "path": "^/api/v4/tasks/", "status": 500})
+    sandbox_env.faults.add({"method": "POST", "path": "^/api/v4/task_actions", "status": 500})
     out = run_cli("task", "run", "nightly-snapshot")
     assert out.exit_code == 1
-    puts = [e for e in sandbox_env.log.entries() if e["method"] == "PUT"]
-    assert len(puts) == 1
+    writes = [e for e in sandbox_env.log.entries() if e["method"] in ("POST", "PUT")]
+    assert len(writes) == 1

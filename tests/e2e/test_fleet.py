@@ -367,3 +367,19 @@ def test_watch_is_for_one_system(fleet: Fleet) -> None:
     assert result.exit_code == 2
     assert "--watch works on one system" in result.stderr
     assert all(s.log.entries() == [] for s in fleet.servers.values())
+
+
+def test_doctor_checks_every_profile_in_a_section_of_its_own(fleet: Fleet) -> None:
+    result = run_cli("-p", "site-1,badauth", "doctor")
+    assert result.exit_code == 1
+    healthy = result.stdout.split("== site-1 ==")[1].split("== badauth ==")[0]
+    assert "fail" not in healthy
+    assert "credentials" in healthy
+    assert "== badauth == (failed)" in result.stdout
+    assert len(error_lines(result)) == 1
+    assert error_lines(result)[0].startswith("Error: profile badauth: ")
+    assert "Fleet: 2 profiles: 1 ok, 1 failed (badauth)." in result.stderr
+    data = json.loads(run_cli("-p", "site-1,slow", "-o", "json", "doctor").stdout)
+    assert {row["profile"] for row in data} == {"site-1", "slow"}
+    assert all(row["verdict"] == "pass" for row in data if row["check"] == "credentials")
+    assert all(fleet.writes(p) == [] for p in fleet.servers)

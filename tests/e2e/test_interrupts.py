@@ -3,7 +3,7 @@ against the HTTPS sandbox.
 
 * Ctrl-C (SIGINT) during ``task run --wait`` exits 130, says on one line that
   the task keeps running, and the task does keep running (it is not cancelled)
-  -- while waiting, and while the run is being started.
+  -- while waiting, while the start is being confirmed, and while the run is queued.
 * Every ``delete`` refuses without ``--yes`` when there is no terminal (stdin
   is a pipe): exit 2, the message names --yes, nothing is deleted.
 * A plugin that raises at import, or whose entry point is not a command, is
@@ -32,8 +32,7 @@ from vrgtask.sandbox.server import SandboxServer
 pytestmark = pytest.mark.e2e
 
 RUN_WAIT = [
-    sys.executable, "-m", "vrgtask", "task", "run", "nightly-snapshot", "--wait",
-    "--params-json", '{"sandbox_duration": 30}',
+    sys.executable, "-m", "vrgtask", "task", "run", "nightly-snapshot", "--wait", "--params-json",
 ]  # fmt: skip
 TASK_PATH = "/api/v4/tasks/1"
 
@@ -49,16 +48,17 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) ->
 
 def executed(server: SandboxServer) -> bool:
     return any(
-        e["method"] == "PUT" and e["path"] == TASK_PATH and "action=execute" in e["query"]
-        for e in server.log.entries()
+        e["method"] == "POST" and e["path"] == "/api/v4/task_actions" for e in server.log.entries()
     )
 
 
 def polls_after_execute(server: SandboxServer) -> int:
-    """GETs of the task after the execute (the SDK's read-back, then --wait's polls)."""
+    """GETs of the task after the execute (the start check, then --wait's polls)."""
     entries = server.log.entries()
     starts = [
-        i for i, e in enumerate(entries) if e["method"] == "PUT" and "action=execute" in e["query"]
+        i
+        for i, e in enumerate(entries)
+        if e["method"] == "POST" and e["path"] == "/api/v4/task_actions"
     ]
     if not starts:
         return 0
@@ -67,9 +67,13 @@ def polls_after_execute(server: SandboxServer) -> int:
     )
 
 
-def start_run_wait() -> subprocess.Popen[str]:
+def task_status(server: SandboxServer) -> str:
+    return str(json.loads(server.emulator.export_state())["tables"]["tasks"]["1"]["status"])
+
+
+def start_run_wait(params: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        RUN_WAIT,
+        [*RUN_WAIT, params],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -78,34 +82,42 @@ def start_run_wait() -> subprocess.Popen[str]:
     )
 
 
+#: moment, --params-json, what the one stderr line says, the task's status afterwards
 INTERRUPT_MOMENTS = [
-    pytest.param(
-        "while-waiting",
-        marks=pytest.mark.xfail(
-            strict=True, reason="issue 12: --wait returns at once on the idle (queued) task"
-        ),
-    ),
-    "while-starting",
-]
+    ("while-waiting", '{"sandbox_duration": 30, "sandbox_start_delay": 0.2}',
+     "keeps running on the server", "running"),
+    ("while-starting", '{"sandbox_duration": 30, "sandbox_start_delay": 0.2}',
+     "may have started and then keeps running on the server", "running"),
+    ("while-queued", '{"sandbox_duration": 30, "sandbox_start_delay": 30}',
+     "may still start and run on the server", "idle"),
+]  # fmt: skip
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
-@pytest.mark.parametrize("moment", INTERRUPT_MOMENTS)
+@pytest.mark.parametrize(
+    ("moment", "params", "says", "status"),
+    INTERRUPT_MOMENTS,
+    ids=[m[0] for m in INTERRUPT_MOMENTS],
+)
 def test_ctrl_c_during_run_wait_exits_130_and_the_task_keeps_running(
-    sandbox_env: SandboxServer, moment: str
+    sandbox_env: SandboxServer, moment: str, params: str, says: str, status: str
 ) -> None:
     server = sandbox_env
     if moment == "while-starting":
-        # The SDK reads the task back right after the server accepted the run:
-        # hold that answer so that Ctrl-C lands after the task has started.
+        # Hold the first look at the task after the server accepted the run, so
+        # that Ctrl-C lands while vrgtask is confirming the start.
         server.faults.add({"method": "GET", "path": f"^{TASK_PATH}$", "delay": 3, "times": 1})
-    proc = start_run_wait()
+    proc = start_run_wait(params)
     try:
         if moment == "while-waiting":
-            wait_for(lambda: polls_after_execute(server) >= 2, "the first --wait poll")
+            wait_for(lambda: task_status(server) == "running", "the run to start")
+            seen = polls_after_execute(server)
+            wait_for(lambda: polls_after_execute(server) >= seen + 2, "polls of the running task")
+        elif moment == "while-queued":
+            wait_for(lambda: polls_after_execute(server) >= 2, "a --wait poll of the queued task")
         else:
             wait_for(lambda: executed(server), "the execute request")
-            time.sleep(0.3)  # the client is now waiting for the delayed read-back
+            time.sleep(0.3)  # the client is now waiting for the delayed look
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
     finally:
@@ -118,16 +130,20 @@ def test_ctrl_c_during_run_wait_exits_130_and_the_task_keeps_running(
     assert "Traceback" not in stderr
     lines = stderr.splitlines()
     assert len(lines) == 1, stderr
-    assert lines[0].startswith("Error: ")
-    assert "keeps running" in lines[0]
-    assert "vrgtask task get 1" in lines[0]  # how to check on it
+    assert lines[0].startswith("Error: interrupted; task 'nightly-snapshot' (key 1) ")
+    assert says in lines[0]
+    assert "vrgtask task wait 1" in lines[0]  # how to follow it
     assert stdout == ""
 
-    # The task is still running on the server: vrgtask never cancels it.
-    assert not any("action=cancel" in e["query"] for e in server.log.entries())
+    # The run goes on on the server: vrgtask never cancels it.
+    assert not any(
+        e["method"] in ("POST", "PUT") and e["path"] != "/api/v4/task_actions"
+        for e in server.log.entries()
+    )
+    assert sum(1 for e in server.log.entries() if e["method"] == "POST") == 1
     got = run_cli("-o", "json", "task", "get", "nightly-snapshot")
     assert got.exit_code == 0, got.stderr
-    assert json.loads(got.stdout)["status"] == "running"
+    assert json.loads(got.stdout)["status"] == status
 
 
 # -- delete without --yes and without a terminal ------------------------------

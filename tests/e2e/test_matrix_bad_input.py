@@ -146,7 +146,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("trigger-run-float", ["trigger", "run", "1.5"], "TRIGGER_ID"),
     ("trigger-create-no-schedule", ["trigger", "create", "nightly-snapshot"], "--schedule"),
     # global options
-    ("output-unknown", ["-o", "yaml", "task", "list"], "--output"),
+    ("output-unknown", ["-o", "xml", "task", "list"], "--output"),
     ("timeout-zero", ["--timeout", "0", "task", "list"], "--timeout"),
     ("timeout-text", ["--timeout", "soon", "task", "list"], "--timeout"),
     ("unknown-command", ["tsak", "list"], "tsak"),

@@ -31,10 +31,6 @@ def test_readme_shows_sandbox_commands() -> None:
     assert len(readme_commands()) >= 15
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: no error status: the failing README run --wait ends idle with an error log",
-)
 def test_every_readme_sandbox_command_works_in_order() -> None:
     for command in readme_commands():
         argv = shlex.split(command)[1:]

@@ -65,12 +65,15 @@ def test_config_shows_sets_and_restores(state: Path) -> None:
 
 def test_the_profile_setting_governs_the_cli(state: Path) -> None:
     assert run_cli("sandbox", "config", "start_delay", "0").exit_code == 0
-    assert run_cli("sandbox", "config", "actions", "post").exit_code == 0
-    # pyvergeos sends PUT ?action=execute: in profile post that is the silent no-op.
-    assert run_cli("--sandbox", "task", "run", "power-on-dev").exit_code == 0
-    task = json.loads(run_cli("--sandbox", "-o", "json", "task", "get", "power-on-dev").stdout)
-    assert (task["status"], task["last_run"]) == ("idle", 0)
+    assert run_cli("sandbox", "config", "actions", "put").exit_code == 0
+    # No actions tables in profile put: doctor's schema probe says so.
+    rows = json.loads(run_cli("--sandbox", "-o", "json", "doctor").stdout)
+    form = next(r for r in rows if r["check"] == "action form")
+    assert "no task_actions table (HTTP 404)" in form["detail"]
     assert run_cli("sandbox", "config", "actions", "both").exit_code == 0
+    rows = json.loads(run_cli("--sandbox", "-o", "json", "doctor").stdout)
+    form = next(r for r in rows if r["check"] == "action form")
+    assert "POST /task_actions is served" in form["detail"]
     assert run_cli("--sandbox", "task", "run", "power-on-dev").exit_code == 0
     task = json.loads(run_cli("--sandbox", "-o", "json", "task", "get", "power-on-dev").stdout)
     assert task["status"] == "running"

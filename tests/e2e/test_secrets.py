@@ -151,11 +151,8 @@ SCENARIOS = [
     Scenario("connection-dropped", ("task", "list"), 10, _fault({"drop": True})),
 ]
 
-_ISSUE_12 = pytest.mark.xfail(
-    strict=True, reason="issue 12: no error status; a failed run ends idle with an error log entry"
-)
 _PAIRS = [(c, s) for s in SCENARIOS for c in CREDENTIALS]
-CASES = [pytest.param(c, s, marks=_ISSUE_12 if s.id == "run-wait-fails" else ()) for c, s in _PAIRS]
+CASES = [pytest.param(c, s) for c, s in _PAIRS]
 CASE_IDS: list[str] = [f"{s.id}:{c.id}" for c, s in _PAIRS]
 
 

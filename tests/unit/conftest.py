@@ -36,8 +36,38 @@ def invoke() -> Invoke:
 def mock_client(mocker: MockerFixture) -> MagicMock:
     """The client every command gets; no connection is made."""
     client = MagicMock(name="VergeClient")
+    for name in ("task_schedules", "task_scripts", "task_events"):
+        manager = getattr(client, name)
+        applies_what_is_sent(manager.create)
+        applies_what_is_sent(manager.update)
+        applies_what_is_sent(manager.enable, enabled=True)
+        applies_what_is_sent(manager.disable, enabled=False)
     mocker.patch("vrgtask.context.build_client", return_value=client)
     return client
+
+
+def applies_what_is_sent(method: MagicMock, **fixed: Any) -> None:
+    """Make a mock write answer like a server that applied it.
+
+    Writes are verified by reading back (vrgtask.verify): the object the mock
+    returns (its ``return_value``, set by each test) comes back with the
+    fields sent merged in. A test that wants a dropped field sets
+    ``side_effect = None`` (or its own).
+    """
+    from unittest.mock import DEFAULT
+
+    from pyvergeos.resources.base import ResourceObject
+
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        base = method.return_value
+        if not isinstance(base, ResourceObject):
+            return DEFAULT
+        sent = {k: v for k, v in kwargs.items() if v is not None}
+        data = {**base, **sent, **fixed}
+        requested = set(getattr(base._manager, "_requested_aliases", ()) or ()) | set(data)
+        return sdk_object(type(base), data, requested=sorted(requested))
+
+    method.side_effect = answer
 
 
 @pytest.fixture

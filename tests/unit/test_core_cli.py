@@ -14,7 +14,7 @@ import pytest
 from pytest_mock import MockerFixture
 from support import Invoke
 
-HEAVY = ("pyvergeos", "requests", "urllib3", "tabulate")
+HEAVY = ("pyvergeos", "requests", "urllib3", "tabulate", "yaml")
 
 
 def _modules_after(code: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
@@ -62,6 +62,39 @@ def test_shell_completion_imports_nothing_heavy() -> None:
     )
     assert "task" in stdout
     assert loaded == []
+
+
+def test_a_command_imports_only_its_own_command_module() -> None:
+    command_modules = {
+        ep.value.partition(":")[0] for ep in metadata.entry_points(group="vrgtask.commands")
+    }
+    assert "vrgtask.commands.schedule" in command_modules
+    probe = (
+        "import sys\n"
+        "from vrgtask.cli import main\n"
+        "main(['task', 'list', '--help'])\n"
+        f"print('IMPORTED=' + ','.join(sorted(m for m in {sorted(command_modules)!r} "
+        "if m in sys.modules)), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.startswith("Usage: vrgtask task list")
+    assert out.stderr.strip().splitlines()[-1] == "IMPORTED=vrgtask.commands.task"
+
+
+def test_yaml_is_imported_only_to_write_yaml() -> None:
+    loaded, _ = _modules_after(
+        "from vrgtask.formatters import load_formatter\n"
+        "fmt = load_formatter('yaml')\n"
+        "print(fmt.structured)"
+    )
+    assert loaded == []
+    loaded, stdout = _modules_after(
+        "from vrgtask.formatters import load_formatter\n"
+        "print(load_formatter('yaml').format_one({'a': 1}, [], None))"
+    )
+    assert (loaded, stdout) == (["yaml"], "a: 1\n")
 
 
 def test_built_in_formatters_are_entry_points() -> None:
@@ -146,6 +179,54 @@ def test_broken_plugins_are_marked_and_the_rest_works(
     assert bad_format.stderr.startswith("Error: output format 'broken' could not be loaded")
 
 
+needs_shadow_plugin = pytest.mark.skipif(
+    not (_installed("vrgtask-shadow") and _installed("vrgtask-hello")),
+    reason="tests/plugins/vrgtask-shadow and vrgtask-hello are not installed (tox installs them)",
+)
+SHADOW = "SHADOW PLUGIN WAS USED"
+
+
+@needs_shadow_plugin
+def test_plugins_cannot_shadow_built_ins_or_each_other(
+    invoke: Invoke, mock_client: MagicMock, make_task: Any
+) -> None:
+    mock_client.tasks.list.return_value = [make_task()]
+    listed = invoke("task", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["name"] == "nightly-backup"
+    assert invoke("schedule", "--help").exit_code == 0  # shadowed by a broken plugin: unharmed
+    hello = invoke("-o", "tsv", "hello")  # both vrgtask-hello and vrgtask-shadow declare these
+    assert hello.stdout.splitlines()[0] == "Key\tGreeting\tLanguage"
+    own = invoke("shadow")  # a name nobody else has: the plugin's own command works
+    assert (own.exit_code, own.stdout) == (0, "the shadow plugin's own command ran\n")
+    for out in (listed, hello, own):
+        assert SHADOW not in out.stdout
+        assert out.stderr == ""  # reported only in --help and with -v
+
+
+@needs_shadow_plugin
+def test_ignored_plugins_are_reported_once_in_help_and_with_verbose(
+    invoke: Invoke, mock_client: MagicMock
+) -> None:
+    mock_client.tasks.list.return_value = []
+    expected = [
+        ("'hello' is declared more than once", "vrgtask-shadow (vrgtask_shadow:hello) ignored"),
+        ("plugin command 'schedule' of vrgtask-shadow", "is a built-in command"),
+        ("plugin command 'task' of vrgtask-shadow", "is a built-in command"),
+        ("plugin output format 'json' of vrgtask-shadow", "is a built-in output format"),
+        ("plugin output format 'tsv' is declared more than once", "vrgtask-hello"),
+    ]
+    top = invoke("--help")
+    section = " ".join(top.stdout.split("Plugin notes:", 1)[1].split())  # unwrapped
+    notes = ["plugin " + note for note in section.split("plugin ") if note]
+    verbose = invoke("-v", "task", "list", "-o", "json").stderr.splitlines()
+    for start, end in expected:
+        assert len([n for n in notes if start in n and end in n]) == 1, (start, top.stdout)
+        lines = [n for n in verbose if start in n and end in n]
+        assert len(lines) == 1, (start, verbose)
+        assert lines[0].startswith("Note: plugin ")
+
+
 # --- global options ------------------------------------------------------------------
 
 
@@ -159,7 +240,7 @@ def test_output_option_works_before_and_after_the_command(
 
 
 def test_bad_output_choice_is_usage_error(invoke: Invoke, mock_client: MagicMock) -> None:
-    out = invoke("-o", "yaml", "task", "list")
+    out = invoke("-o", "xml", "task", "list")
     assert out.exit_code == 2
     assert "--output" in out.stderr
     env = invoke("task", "list", env={"VERGE_OUTPUT": "nope"})
@@ -172,6 +253,39 @@ def test_empty_table_list_says_so_on_stderr(invoke: Invoke, mock_client: MagicMo
     out = invoke("task", "list")
     assert out.stdout == ""
     assert out.stderr.strip() == "No tasks found."
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("table", "Task 'x' enabled.\n"),
+        ("wide", "Task 'x' enabled.\n"),
+        ("json", '{\n  "$key": 1,\n  "name": "x"\n}\n'),
+        ("csv", "$key,name\n1,x\n"),
+        ("yaml", "$key: 1\nname: x\n"),
+    ],
+)
+def test_a_change_prints_the_row_when_the_format_is_structured(
+    fmt: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vrgtask.context import AppContext
+    from vrgtask.formatters import Column
+
+    app = AppContext(MagicMock(output=fmt), color=False)
+    app.done("Task 'x' enabled.", {"$key": 1, "name": "x"}, [Column("$key"), Column("name")])
+    assert capsys.readouterr().out == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "yaml"])
+def test_an_empty_structured_list_is_a_document_not_a_note(
+    fmt: str, invoke: Invoke, mock_client: MagicMock
+) -> None:
+    mock_client.tasks.list.return_value = []
+    out = invoke("task", "list", "-o", fmt)
+    assert out.stderr == ""
+    expected = {"csv": "$key,name,", "yaml": "[]"}[fmt]  # a header only / an empty sequence
+    assert out.stdout.startswith(expected)
+    assert len(out.stdout.splitlines()) == 1
 
 
 def test_query_prints_one_field_with_dot_paths(

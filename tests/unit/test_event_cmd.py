@@ -20,7 +20,6 @@ from support import TASK_DATA, Invoke, sdk_object
 
 import vrgtask.context
 from vrgtask.commands.event import parse_owner_ref
-from vrgtask.commands.task import task_fields
 
 #: A row of task_events as the SDK's default projection returns it.
 EVENT_DATA: dict[str, Any] = {
@@ -286,7 +285,7 @@ def test_create_every_option(
     invoke: Invoke, client: MagicMock, base_create: MagicMock, make_event: Callable[..., Any]
 ) -> None:
     created = make_event(
-        **{"$key": 401, "owner": "vms/1", "owner_display": "web-01", "table": "alarms"},
+        **{"$key": 401, "owner": "alarms/1", "owner_display": "a1", "table": "alarms"},
         event="raised",
         event_name="Alarm raised",
         table_event_filters={"level": "critical"},
@@ -313,12 +312,48 @@ def test_create_every_option(
     assert row["$key"] == 401
     assert row["table_event_filters"] == {"level": "critical"}
     assert row["context"] == {"why": "alarm"}
-    assert row["owner"] == "vms/1"
+    assert row["owner"] == "alarms/1"
+
+
+def test_create_owner_not_applied_is_reported(
+    invoke: Invoke, client: MagicMock, base_create: MagicMock, make_event: Callable[..., Any]
+) -> None:
+    """The server took the owner but kept the task's: exit 1 naming the field."""
+    client.task_events.get.return_value = make_event(**{"$key": 401, "owner": "vms/1"})
+    result = invoke("event", "create", "100", "--owner", "users/3", "--event", "login")
+    assert result.exit_code == 1
+    assert "did not apply the field owner" in result.stderr
+    assert 'sent "users/3", read back "vms/1"' in result.stderr
+    assert "vrgtask event get 401" in result.stderr
+    assert result.stdout == ""
+
+
+def test_create_without_owner_lets_the_platform_fill_it(
+    invoke: Invoke, client: MagicMock, base_create: MagicMock, make_event: Callable[..., Any]
+) -> None:
+    client.task_events.create.return_value = make_event(
+        **{"$key": 402, "owner": "vms/1", "table": "alarms", "event": "raised"}
+    )
+    result = invoke(
+        "event", "create", "100", "--table", "alarms", "--event", "raised", "-o", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    client.task_events.create.assert_called_once_with(
+        task=100,
+        event="raised",
+        table="alarms",
+        event_name=None,
+        table_event_filters=None,
+        context=None,
+    )
+    base_create.assert_not_called()
+    assert json.loads(result.stdout)["owner"] == "vms/1"
 
 
 def test_create_table_may_differ_from_the_owners(
-    invoke: Invoke, client: MagicMock, base_create: MagicMock
+    invoke: Invoke, client: MagicMock, base_create: MagicMock, make_event: Callable[..., Any]
 ) -> None:
+    client.task_events.get.return_value = make_event(owner="vms/1", table="alarms", event="raised")
     result = invoke(
         "event", "create", "nightly-backup", "--owner", "vms/1", "--table", "alarms",
         "--event", "raised", "-q",
@@ -375,7 +410,7 @@ def test_create_unknown_task(invoke: Invoke, client: MagicMock, base_create: Mag
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["nightly-backup", "--event", "login"], "'--owner'"),
+        (["nightly-backup", "--event", "login"], "'--table'"),
         (["nightly-backup", "--owner", "users/3"], "'--event'"),
         (["--owner", "users/3", "--event", "login"], "'TASK'"),
         (["nightly-backup", "--owner", "3", "--event", "login"], "--table"),
@@ -444,7 +479,8 @@ def test_update_json(invoke: Invoke, client: MagicMock, make_event: Callable[...
     }
 
 
-def test_update_quiet(invoke: Invoke, client: MagicMock) -> None:
+def test_update_quiet(invoke: Invoke, client: MagicMock, make_event: Callable[..., Any]) -> None:
+    client.task_events.update.return_value = make_event()
     result = invoke("event", "update", "400", "--filters-json", "{}", "-q")
     assert result.exit_code == 0, result.stderr
     client.task_events.update.assert_called_once_with(400, table_event_filters={}, context=None)
@@ -521,46 +557,69 @@ def test_delete_not_found(invoke: Invoke, client: MagicMock) -> None:
 # ----------------------------------------------------------------------------- trigger
 
 
+def action_calls(client: MagicMock) -> list[tuple[str, str, Any]]:
+    """(method, endpoint, body) of every request sent through ``client._request``."""
+    return [
+        (c.args[0], c.args[1], c.kwargs.get("json_data")) for c in client._request.call_args_list
+    ]
+
+
 def test_trigger(invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]) -> None:
-    client.tasks.get.return_value = make_task(status="running", progress=5)
+    client.tasks.get.return_value = make_task(status="running")
+    client.logs.list.return_value = []
     result = invoke("event", "trigger", "400")
     assert result.exit_code == 0, result.stderr
     client.task_events.get.assert_called_once_with(400)
-    client.task_events.trigger.assert_called_once_with(400, context=None)
-    client.tasks.get.assert_called_once_with(100, fields=task_fields(client))
+    assert action_calls(client) == [
+        ("POST", "task_event_actions", {"task_event": 400, "action": "trigger", "params": {}})
+    ]
+    client.task_events.trigger.assert_not_called()
     client.tasks.execute.assert_not_called()
     assert result.stdout == (
-        "Triggered event 400 (Login on users): task 'nightly-backup' (key 100) is now running\n"
+        "Triggered event 400 (Login on users): task 'nightly-backup' (key 100) started "
+        "(it is running)\n"
     )
 
 
 def test_trigger_with_context_json(
     invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]
 ) -> None:
-    client.tasks.get.return_value = make_task(status="running", progress=40)
+    client.tasks.get.return_value = make_task(status="running")
+    client.logs.list.return_value = []
     result = invoke("event", "trigger", "400", "--context-json", '{"user": "ops"}', "-o", "json")
     assert result.exit_code == 0, result.stderr
-    client.task_events.trigger.assert_called_once_with(400, context={"user": "ops"})
+    assert action_calls(client)[0][2] == {
+        "task_event": 400,
+        "action": "trigger",
+        "params": {"context": {"user": "ops"}},
+    }
     row = json.loads(result.stdout)
-    assert row["$key"] == 100
-    assert row["status"] == "running"
-    assert row["progress"] == 40
+    assert (row["$key"], row["status"], row["run"], row["started_by"]) == (
+        100,
+        "running",
+        "started",
+        "running",
+    )
 
 
-def test_trigger_reports_an_error_status(
+def test_trigger_not_started_yet_says_queued(
     invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]
 ) -> None:
-    client.tasks.get.return_value = make_task(status="error", error="owner is gone")
+    """Still idle, last run unchanged, nothing new in the log: accepted and queued."""
+    client.tasks.get.return_value = make_task(status="idle")
+    client.logs.list.return_value = []
     result = invoke("event", "trigger", "400")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.endswith("is now error (owner is gone)\n")
+    assert "has not started yet (queued)" in result.stdout
+    assert "vrgtask task wait 100" in result.stdout
 
 
 def test_trigger_quiet(invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]) -> None:
     client.tasks.get.return_value = make_task(status="running")
+    client.logs.list.return_value = []
     result = invoke("event", "trigger", "400", "-q")
     assert result.exit_code == 0, result.stderr
-    client.task_events.trigger.assert_called_once_with(400, context=None)
+    assert len(action_calls(client)) == 1
     assert result.stdout == ""
 
 
@@ -578,18 +637,22 @@ def test_trigger_not_found(invoke: Invoke, client: MagicMock) -> None:
     client.task_events.get.side_effect = NotFoundError("Task event 9 not found", 404)
     result = invoke("event", "trigger", "9")
     assert result.exit_code == 6
-    client.task_events.trigger.assert_not_called()
+    client._request.assert_not_called()
     client.tasks.get.assert_not_called()
 
 
-def test_trigger_conflict_when_task_is_running(invoke: Invoke, client: MagicMock) -> None:
+def test_trigger_conflict_when_task_is_running(
+    invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]
+) -> None:
     from pyvergeos.exceptions import ConflictError
 
-    client.task_events.trigger.side_effect = ConflictError("Task is already running", 409)
+    client.tasks.get.return_value = make_task(status="running")
+    client.logs.list.return_value = []
+    client._request.side_effect = ConflictError("Task is already running", 409)
     result = invoke("event", "trigger", "400")
     assert result.exit_code == 7
     assert "already running" in result.stderr
-    client.tasks.get.assert_not_called()
+    client.tasks.get.assert_called_once()  # the look before, none after
 
 
 # ----------------------------------------------------------------------------- owner refs

@@ -59,6 +59,32 @@ def client(mock_client: MagicMock, mock_task_schedule: Any) -> MagicMock:
     return mock_client
 
 
+@pytest.fixture(autouse=True)
+def get_schedule_action(mock_client: MagicMock) -> None:
+    """The ``get_schedule`` action as the server receives it, answered by a mock.
+
+    ``schedule show`` sends ``POST /task_schedule_actions`` (vrgtask.actions);
+    this hands the action's row and params to ``task_schedules.get_schedule``
+    (a plain mock here) so a test sets the server's answer there and checks
+    the parameters sent with ``assert_called_once_with``.
+    """
+
+    def request(method: str, endpoint: str, **kwargs: Any) -> Any:
+        body = kwargs.get("json_data") or {}
+        assert (method, endpoint) == ("POST", "task_schedule_actions"), (method, endpoint)
+        assert body.get("action") == "get_schedule"
+        params = body["params"]
+        assert set(params) <= {"max", "start_time", "end_time"}
+        return mock_client.task_schedules.get_schedule(
+            body["task_schedule"],
+            max_results=params["max"],
+            start_time=params.get("start_time"),
+            end_time=params.get("end_time"),
+        )
+
+    mock_client._request.side_effect = request
+
+
 @pytest.fixture
 def berlin() -> Iterator[None]:
     """The process's local zone is Central European Time for the test."""
@@ -685,7 +711,9 @@ def test_schedule_create_json_and_query(
     mock_client.task_schedules.create.return_value = mock_task_schedule
     result = invoke("schedule", "create", "--name", "nightly-window", "-o", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == SCHEDULE_ROW
+    row = json.loads(result.stdout)
+    assert set(row) == set(SCHEDULE_ROW)
+    assert (row["$key"], row["name"], row["repeat_every"]) == (200, "nightly-window", "hour")
     result = invoke("schedule", "create", "--name", "nightly-window", "--query", "$key")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "200\n"
@@ -893,20 +921,18 @@ def test_schedule_show_entries_without_offset_are_local(
     ]
 
 
-def test_schedule_show_sandbox_answer_through_the_sdk(invoke: Invoke, client: MagicMock) -> None:
-    """The sandbox's ``{"schedule": [{"time": ...}]}``, unwrapped by the real SDK."""
-    from pyvergeos.resources.task_schedules import TaskScheduleManager
-
-    transport = MagicMock()
-    transport._request.return_value = {"schedule": [{"time": FRI_0200_UTC}, {"time": SAT_0200_UTC}]}
-    sdk = TaskScheduleManager(transport)
-    client.task_schedules.get_schedule.side_effect = sdk.get_schedule
+def test_schedule_show_sandbox_answer_as_sent(invoke: Invoke, client: MagicMock) -> None:
+    """The sandbox's ``{"schedule": [{"time": ...}]}`` answer to the documented action form."""
+    client._request.side_effect = None
+    client._request.return_value = {"schedule": [{"time": FRI_0200_UTC}, {"time": SAT_0200_UTC}]}
     result = invoke("schedule", "show", "nightly-window", "--max-results", "2", "-o", "json")
     assert result.exit_code == 0, result.stderr
     assert [row["epoch"] for row in json.loads(result.stdout)] == [FRI_0200_UTC, SAT_0200_UTC]
-    method, path = transport._request.call_args.args
-    assert (method, path) == ("PUT", "task_schedules/200?action=get_schedule")
-    assert transport._request.call_args.kwargs["json_data"] == {"max": 2}
+    client._request.assert_called_once_with(
+        "POST",
+        "task_schedule_actions",
+        json_data={"task_schedule": 200, "action": "get_schedule", "params": {"max": 2}},
+    )
 
 
 def test_schedule_show_garbage_entries_are_shown_raw(

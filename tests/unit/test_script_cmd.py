@@ -71,10 +71,25 @@ def narrow_script() -> Callable[..., Any]:
 
 @pytest.fixture
 def client(mock_client: MagicMock, make_script: Callable[..., Any]) -> MagicMock:
+    from pyvergeos.resources.tasks import Task
+
     mock_client.task_scripts.list.return_value = [make_script()]
     mock_client.task_scripts.create.return_value = make_script()
     mock_client.task_scripts.update.return_value = make_script()
+    # A script run: the action answers with the task that runs it, seen running.
+    mock_client._request.return_value = {"task": 42}
+    mock_client.tasks.get.return_value = sdk_object(
+        Task, {"$key": 42, "name": "run: cleanup", "status": "running", "last_run": 1}
+    )
+    mock_client.logs.list.return_value = []
     return mock_client
+
+
+def run_action(client: MagicMock) -> Any:
+    """The body of the one run action sent (``POST /task_script_actions``)."""
+    client._request.assert_called_once()
+    assert client._request.call_args.args == ("POST", "task_script_actions")
+    return client._request.call_args.kwargs["json_data"]
 
 
 def untouched(mock_client: MagicMock) -> None:
@@ -250,7 +265,16 @@ def test_create_inline(invoke: Invoke, client: MagicMock) -> None:
     client.task_scripts.create.assert_called_once_with(
         name="cleanup", script="log('a')", description=None, task_settings=None
     )
-    assert result.stdout == "Created script 'cleanup' (key 500): 2 lines, 19 bytes\n"
+    assert result.stdout == "Created script 'cleanup' (key 500): 1 line, 8 bytes\n"
+
+
+def test_create_code_not_applied_is_reported(invoke: Invoke, client: MagicMock) -> None:
+    """The server answered 200 but kept other code: exit 1 naming the field."""
+    client.task_scripts.create.side_effect = None
+    result = invoke("script", "create", "--name", "cleanup", "--code", "log('new')")
+    assert result.exit_code == 1
+    assert "did not apply the field script" in result.stderr
+    assert "vrgtask script get 500" in result.stderr
 
 
 def test_create_from_file_is_byte_exact(invoke: Invoke, client: MagicMock, tmp_path: Path) -> None:
@@ -286,7 +310,12 @@ def test_create_from_stdin(client: MagicMock) -> None:
 def test_create_json_and_quiet(invoke: Invoke, client: MagicMock) -> None:
     as_json = invoke("script", "create", "--name", "cleanup", "--code", "x", "-o", "json")
     assert as_json.exit_code == 0, as_json.stderr
-    assert json.loads(as_json.stdout) == SCRIPT_ROW
+    assert json.loads(as_json.stdout) == {
+        **SCRIPT_ROW,
+        "script": "x",
+        "code_bytes": 1,
+        "code_lines": 1,
+    }
     quiet = invoke("script", "create", "--name", "cleanup", "--code", "x", "-q")
     assert quiet.exit_code == 0, quiet.stderr
     assert quiet.stdout == ""
@@ -379,7 +408,16 @@ def test_update_every_field_from_file(
     client.task_scripts.update.assert_called_once_with(
         500, name="cleanup-v2", description="", script=MIXED_CODE, task_settings={}
     )
-    assert json.loads(result.stdout) == SCRIPT_ROW
+    lines, size = code_size(MIXED_CODE)
+    assert json.loads(result.stdout) == {
+        **SCRIPT_ROW,
+        "name": "cleanup-v2",
+        "description": "",
+        "script": MIXED_CODE,
+        "task_settings": {},
+        "code_bytes": size,
+        "code_lines": lines,
+    }
 
 
 def test_update_quiet(invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any]) -> None:
@@ -477,36 +515,50 @@ def test_delete_ambiguous(
 
 def test_run(invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any]) -> None:
     client.task_scripts.list.return_value = [narrow_script()]
-    client.task_scripts.run.return_value = {"task": 42}
     result = invoke("script", "run", "cleanup")
     assert result.exit_code == 0, result.stderr
     client.task_scripts.list.assert_called_once_with(filter="name eq 'cleanup'", fields=KEY_NAME)
-    client.task_scripts.run.assert_called_once_with(500)
-    assert result.stdout == "Started script 'cleanup' (key 500) as task 42\n"
+    assert run_action(client) == {"task_script": 500, "action": "run", "params": {}}
+    client.task_scripts.run.assert_not_called()
+    assert result.stdout == (
+        "Ran script 'cleanup' (key 500) as task 42: task 'run: cleanup' (key 42) started "
+        "(it is running)\n"
+    )
 
 
 def test_run_with_params_json(
     invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any]
 ) -> None:
     client.task_scripts.list.return_value = [narrow_script()]
-    client.task_scripts.run.return_value = {"task": 42}
     result = invoke("script", "run", "cleanup", "--params-json", '{"days": 7, "dry": true}',
                     "-o", "json")  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    client.task_scripts.run.assert_called_once_with(500, days=7, dry=True)
-    assert json.loads(result.stdout) == {
+    assert run_action(client)["params"] == {"days": 7, "dry": True}
+    row = json.loads(result.stdout)
+    assert {k: row[k] for k in ("$key", "name", "task", "response", "run")} == {
         "$key": 500,
         "name": "cleanup",
         "task": 42,
         "response": {"task": 42},
+        "run": "started",
     }
+
+
+@pytest.mark.parametrize("params", [{"key": 1}, {"self": 1}, {"key": 1, "self": 2, "action": 3}])
+def test_run_params_are_data_not_keywords(
+    invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any], params: dict[str, int]
+) -> None:
+    """Names the SDK's keyword arguments would have clashed with reach the server."""
+    client.task_scripts.list.return_value = [narrow_script()]
+    result = invoke("script", "run", "cleanup", "--params-json", json.dumps(params))
+    assert result.exit_code == 0, result.stderr
+    assert run_action(client)["params"] == params
 
 
 def test_run_query_task(
     invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any]
 ) -> None:
     client.task_scripts.list.return_value = [narrow_script()]
-    client.task_scripts.run.return_value = {"task": 42}
     result = invoke("script", "run", "cleanup", "--query", "task")
     assert result.stdout == "42\n"
 
@@ -515,22 +567,26 @@ def test_run_without_a_task_in_the_answer(
     invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any]
 ) -> None:
     client.task_scripts.list.return_value = [narrow_script()]
-    client.task_scripts.run.return_value = None
+    client._request.return_value = None
     result = invoke("script", "run", "cleanup")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "Started script 'cleanup' (key 500)\n"
+    assert result.stdout == (
+        "Started script 'cleanup' (key 500); the server did not name the task that runs it\n"
+    )
+    waited = invoke("script", "run", "cleanup", "--wait")
+    assert waited.exit_code == 1
+    assert "cannot be waited for" in waited.stderr
 
 
 def test_run_quiet(invoke: Invoke, client: MagicMock, narrow_script: Callable[..., Any]) -> None:
     client.task_scripts.list.return_value = [narrow_script()]
-    client.task_scripts.run.return_value = {"task": 42}
     result = invoke("script", "run", "cleanup", "-q")
     assert result.exit_code == 0, result.stderr
-    client.task_scripts.run.assert_called_once_with(500)
+    assert run_action(client)["task_script"] == 500
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("value", [*BAD_JSON, '{"key": 1}'])
+@pytest.mark.parametrize("value", BAD_JSON)
 def test_run_bad_params(invoke: Invoke, mock_client: MagicMock, value: str) -> None:
     result = invoke("script", "run", "cleanup", "--params-json", value)
     assert result.exit_code == 2
@@ -542,7 +598,7 @@ def test_run_unknown(invoke: Invoke, client: MagicMock) -> None:
     client.task_scripts.list.return_value = []
     result = invoke("script", "run", "nope")
     assert result.exit_code == 6
-    client.task_scripts.run.assert_not_called()
+    client._request.assert_not_called()
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -11,10 +11,58 @@ from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
+from fake_runs import FakeRun
 from pytest_mock import MockerFixture
 from support import TASK_DATA, Invoke, sdk_object
 
 MakeTask = Callable[..., Any]
+
+
+class TaskServer:
+    """Task writes as a server that applies them: ``client._request`` takes the
+    POST/PUT, ``client.tasks.get`` reads the task back with what was sent."""
+
+    def __init__(self, client: MagicMock, make_task: MakeTask) -> None:
+        self.client = client
+        self.make_task = make_task
+        self.rows: dict[int, dict[str, Any]] = {100: dict(TASK_DATA)}
+        self.sent: list[tuple[str, str, Any]] = []
+        self.drop: set[str] = set()  # fields accepted but not applied
+        client._request.side_effect = self.request
+        client.tasks.get.side_effect = self.get
+
+    def request(self, method: str, endpoint: str, **kwargs: Any) -> Any:
+        body = dict(kwargs.get("json_data") or {})
+        self.sent.append((method, endpoint, body))
+        kept = {k: v for k, v in body.items() if k not in self.drop}
+        if method == "POST" and endpoint == "tasks":
+            key = max(self.rows) + 1
+            self.rows[key] = {**TASK_DATA, **kept, "$key": key}
+            return {"location": f"/v4/tasks/{key}", "$key": str(key)}
+        if method == "PUT" and endpoint.startswith("tasks/"):
+            self.rows[int(endpoint.split("/")[1])].update(kept)
+            return {}
+        return {}
+
+    def get(self, key: int, fields: Any = None) -> Any:
+        return self.make_task(**self.rows[int(key)])
+
+
+@pytest.fixture
+def server(mock_client: MagicMock, make_task: MakeTask) -> TaskServer:
+    mock_client.tasks.list.return_value = [make_task()]
+    return TaskServer(mock_client, make_task)
+
+
+@pytest.fixture
+def fake(mock_client: MagicMock, mock_task: Any, mocker: MockerFixture) -> FakeRun:
+    """A queued-then-running task on a fake clock (see tests/fake_runs.py)."""
+    run = FakeRun(last_run=TASK_DATA["last_run"])
+    run.attach(mock_client)
+    mock_client.tasks.list.return_value = [mock_task]
+    mocker.patch("vrgtask.runs.CLOCK", run.clock)
+    mocker.patch("vrgtask.runs.SLEEP", run.sleep)
+    return run
 
 
 def _filter_of(call: Any) -> str:
@@ -37,12 +85,12 @@ def test_task_list(invoke: Invoke, mock_client: MagicMock, mock_task: Any) -> No
     assert kwargs["running"] is None
     assert kwargs["enabled"] is None
     assert kwargs["status"] is None
-    assert "progress" in kwargs["fields"]
-    assert "error" in kwargs["fields"]
+    assert "progress" not in kwargs["fields"]
+    assert "error" not in kwargs["fields"]
 
 
 def test_task_list_running(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task(status="running", progress=40)]
+    mock_client.tasks.list.return_value = [make_task(status="running")]
     out = invoke("task", "list", "--running")
     assert out.exit_code == 0, out.stderr
     assert mock_client.tasks.list.call_args.kwargs["running"] is True
@@ -82,53 +130,72 @@ def test_task_get_by_key(invoke: Invoke, mock_client: MagicMock, mock_task: Any)
     assert json.loads(out.stdout)["$key"] == 100
 
 
-def test_task_create(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.create.return_value = make_task(**{"$key": 7, "name": "wake"})
+def test_task_create(invoke: Invoke, server: TaskServer) -> None:
     out = invoke("task", "create", "--name", "wake", "--owner", "1", "--table", "vms",
                  "--action", "poweron")  # fmt: skip
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.create.assert_called_once_with(
-        name="wake",
-        owner=1,
-        action="poweron",
-        table="vms",
-        description=None,
-        enabled=True,
-        delete_after_run=False,
-        settings_args=None,
-    )
-    assert out.stdout.strip() == "Created task 'wake' (key 7)"
+    assert server.sent == [
+        (
+            "POST",
+            "tasks",
+            {
+                "name": "wake",
+                "owner": "vms/1",
+                "action": "poweron",
+                "enabled": True,
+                "delete_after_run": False,
+            },
+        )
+    ]
+    assert out.stdout.strip() == "Created task 'wake' (key 101)"
 
 
-def test_task_create_with_options(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask
-) -> None:
-    mock_client.tasks.create.return_value = make_task(**{"$key": 8, "name": "once"})
+def test_task_create_with_options(invoke: Invoke, server: TaskServer) -> None:
     out = invoke(
         "task", "create", "--name", "once", "--owner", "tenants/4", "--action", "poweroff",
         "--description", "one shot", "--disabled", "--delete-after-run",
         "--settings-json", '{"force": true}',
     )  # fmt: skip
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.create.assert_called_once_with(
-        name="once",
-        owner=4,
-        action="poweroff",
-        table="tenants",
-        description="one shot",
-        enabled=False,
-        delete_after_run=True,
-        settings_args={"force": True},
-    )
+    assert server.sent[0][2] == {
+        "name": "once",
+        "owner": "tenants/4",
+        "action": "poweroff",
+        "enabled": False,
+        "delete_after_run": True,
+        "description": "one shot",
+        "settings_args": {"force": True},
+    }
+    fields = server.client.tasks.get.call_args.kwargs["fields"]
+    assert "settings_args" in fields  # read back to be compared
 
 
-def test_task_update(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.update.return_value = make_task(name="renamed", description="new")
+def test_task_create_dropped_setting_is_reported(invoke: Invoke, server: TaskServer) -> None:
+    """Accepted with 200 but not applied: exit 1, the field named, nothing retried."""
+    server.drop = {"settings_args"}
+    out = invoke("--sandbox", "task", "create", "--name", "n", "--owner", "vms/1",
+                 "--action", "poweron", "--settings-json", '{"force": true}')  # fmt: skip
+    assert out.exit_code == 1
+    assert "did not apply the field settings_args" in out.stderr
+    assert 'sent {"force": true}' in out.stderr
+    assert "(check it with: vrgtask --sandbox task get 101)" in out.stderr
+    assert [m for m, _e, _b in server.sent] == ["POST"]  # not retried
+
+
+def test_task_update(invoke: Invoke, server: TaskServer) -> None:
     out = invoke("task", "update", "nightly-backup", "--name", "renamed", "--description", "new")
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.update.assert_called_once_with(100, name="renamed", description="new")
+    assert server.sent == [("PUT", "tasks/100", {"name": "renamed", "description": "new"})]
     assert "Updated task 'renamed' (key 100)" in out.stdout
+
+
+def test_task_update_settings_not_applied(invoke: Invoke, server: TaskServer) -> None:
+    server.drop = {"settings_args"}
+    out = invoke("task", "update", "nightly-backup", "--settings-json", '{"x": 1}')
+    assert out.exit_code == 1
+    assert "the update of task 'nightly-backup' (key 100)" in out.stderr
+    assert "did not apply the field settings_args" in out.stderr
+    assert out.stdout == ""
 
 
 def test_task_delete(invoke: Invoke, mock_client: MagicMock, mock_task: Any) -> None:
@@ -148,68 +215,182 @@ def test_task_delete_no_confirm(invoke: Invoke, mock_client: MagicMock, mock_tas
     mock_client.tasks.delete.assert_not_called()
 
 
-def test_task_enable(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task(enabled=False)]
-    mock_client.tasks.enable.return_value = make_task(enabled=True)
+def test_task_enable(invoke: Invoke, server: TaskServer) -> None:
+    server.rows[100]["enabled"] = False
     out = invoke("task", "enable", "nightly-backup")
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.enable.assert_called_once_with(100)
+    assert server.sent == [("PUT", "tasks/100", {"enabled": True})]
     assert out.stdout.strip() == "Enabled task 'nightly-backup' (key 100)"
 
 
-def test_task_disable(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.disable.return_value = make_task(enabled=False)
+def test_task_disable(invoke: Invoke, server: TaskServer) -> None:
     out = invoke("-o", "json", "task", "disable", "nightly-backup")
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.disable.assert_called_once_with(100)
+    assert server.sent == [("PUT", "tasks/100", {"enabled": False})]
     assert json.loads(out.stdout)["enabled"] is False
 
 
-def test_task_run(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.execute.return_value = make_task(status="running")
+def test_task_disable_ignored_is_reported(invoke: Invoke, server: TaskServer) -> None:
+    server.drop = {"enabled"}
+    out = invoke("task", "disable", "nightly-backup")
+    assert out.exit_code == 1
+    assert "did not apply the field enabled" in out.stderr
+
+
+def test_task_run(invoke: Invoke, fake: FakeRun) -> None:
+    """Right after the request the task is still idle: accepted and queued, said so."""
     out = invoke("task", "run", "nightly-backup")
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.execute.assert_called_once_with(100)
-    mock_client.tasks.get.assert_not_called()
-    assert "Started task 'nightly-backup' (key 100); status: running" in out.stdout
-
-
-def test_task_run_with_wait(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask, mocker: MockerFixture
-) -> None:
-    sleep = mocker.patch("vrgtask.commands.task.time.sleep")
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.execute.return_value = make_task(status="running")
-    mock_client.tasks.get.side_effect = [
-        make_task(status="running", progress=30),
-        make_task(status="running", progress=80),
-        make_task(status="idle", progress=100, last_run=1707300000),
+    assert fake.requests == [
+        ("POST", "task_actions", {"task": 100, "action": "execute", "params": {}})
     ]
+    assert "the server accepted the request" in out.stdout
+    assert "has not started yet (queued)" in out.stdout
+    assert "vrgtask task wait 100" in out.stdout
+    assert fake.sleeps == []  # without --wait: one look, no waiting
+
+
+def test_task_run_seen_running(invoke: Invoke, fake: FakeRun) -> None:
+    fake.start_delay = 0
+    out = invoke("task", "run", "nightly-backup", "-o", "json")
+    assert out.exit_code == 0, out.stderr
+    row = json.loads(out.stdout)
+    assert (row["$key"], row["run"], row["started_by"], row["status"]) == (
+        100,
+        "started",
+        "running",
+        "running",
+    )
+
+
+def test_task_run_with_wait(invoke: Invoke, fake: FakeRun) -> None:
     out = invoke("task", "run", "nightly-backup", "--wait")
     assert out.exit_code == 0, out.stderr
-    assert mock_client.tasks.get.call_count == 3
-    assert sleep.call_count == 3  # the read-back after execute counts as the first check
-    assert all(call.args[0] >= 1 for call in sleep.call_args_list)
-    assert out.stdout.strip() == "Finished task 'nightly-backup' (key 100); status: idle"
+    assert out.stdout.strip() == (
+        "Ran task 'nightly-backup' (key 100): task 'nightly-backup' (key 100) finished; "
+        "task log: Task 'nightly-backup' completed"
+    )
+    assert fake.now >= 4  # start delay 1 s + duration 3 s: not reported before
+    assert all(s >= 1 for s in fake.sleeps)
     assert out.stderr == ""  # not a terminal: no live progress
 
 
-def test_task_run_with_params(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.execute.return_value = make_task(status="running")
-    out = invoke("task", "run", "nightly-backup", "--params-json", '{"reason": "manual", "n": 2}')
+def test_task_run_wait_failure_exits_1_with_the_log_text(invoke: Invoke, fake: FakeRun) -> None:
+    fake.fail = "disk full"
+    out = invoke("task", "run", "nightly-backup", "--wait")
+    assert out.exit_code == 1
+    assert out.stderr.strip() == (
+        "Error: task 'nightly-backup' (key 100) failed; task log: "
+        "Task 'nightly-backup' failed: disk full"
+    )
+    assert out.stdout == ""
+
+
+def test_task_run_wait_not_started(invoke: Invoke, fake: FakeRun) -> None:
+    fake.start_delay = None
+    out = invoke("--sandbox", "task", "run", "nightly-backup", "--wait", "--start-timeout", "3")
+    assert out.exit_code == 1
+    assert "the server accepted the request, but task 'nightly-backup' (key 100) did not " in (
+        out.stderr
+    )
+    assert "vrgtask --sandbox task wait 100" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"reason": "manual", "n": 2}, {"self": 1}, {"key": 1}, {"key": 1, "params": {"a": 1}}],
+)
+def test_task_run_with_params(invoke: Invoke, fake: FakeRun, params: dict[str, Any]) -> None:
+    """Parameters are data: names like self and key reach the server as they are."""
+    out = invoke("task", "run", "nightly-backup", "--params-json", json.dumps(params))
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.execute.assert_called_once_with(100, reason="manual", n=2)
+    assert fake.requests[0] == (
+        "POST",
+        "task_actions",
+        {"task": 100, "action": "execute", "params": params},
+    )
+
+
+def test_task_run_falls_back_to_put(invoke: Invoke, fake: FakeRun, mock_client: MagicMock) -> None:
+    from pyvergeos.exceptions import NotFoundError
+
+    answer = fake.request
+
+    def old_server(method: str, endpoint: str, **kwargs: Any) -> Any:
+        if method == "POST" and endpoint.endswith("_actions"):
+            fake.requests.append((method, endpoint, kwargs.get("json_data")))
+            raise NotFoundError("Not found", status_code=404)
+        if method == "PUT" and "?action=execute" in endpoint:
+            fake.sent_at = fake.now
+        return answer(method, endpoint, **kwargs)
+
+    mock_client._request.side_effect = old_server
+    out = invoke("task", "run", "nightly-backup", "--wait", "--params-json", '{"self": 1}')
+    assert out.exit_code == 0, out.stderr
+    assert [(m, e) for m, e, _b in fake.requests] == [
+        ("POST", "task_actions"),
+        ("PUT", "tasks/100?action=execute"),
+    ]
+    assert fake.requests[1][2] == {"params": {"self": 1}}
+
+
+def test_task_wait_attaches_to_a_running_task(
+    invoke: Invoke, fake: FakeRun, mock_client: MagicMock, make_task: MakeTask
+) -> None:
+    fake.sent_at = -0.5
+    fake.start_delay = 0
+    fake.duration = 5
+    mock_client.tasks.list.return_value = [make_task(status="running", last_run=fake.last_run())]
+    out = invoke("task", "wait", "nightly-backup")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.strip() == (
+        "task 'nightly-backup' (key 100) finished; task log: Task 'nightly-backup' completed"
+    )
+    assert fake.requests == []  # waiting sends nothing
+
+
+def test_task_wait_on_a_failing_run(
+    invoke: Invoke, fake: FakeRun, mock_client: MagicMock, make_task: MakeTask
+) -> None:
+    fake.sent_at = -0.5
+    fake.start_delay = 0
+    fake.fail = "no space"
+    mock_client.tasks.list.return_value = [make_task(status="running", last_run=fake.last_run())]
+    out = invoke("task", "wait", "100")
+    assert out.exit_code == 1
+    assert "failed: no space" in out.stderr
+
+
+def test_task_wait_idle_task_with_nothing_queued(invoke: Invoke, fake: FakeRun) -> None:
+    fake.start_delay = None
+    out = invoke("task", "wait", "nightly-backup", "--start-timeout", "2")
+    assert out.exit_code == 1
+    assert "is not running, and no run of it started within 2s" in out.stderr
+
+
+def test_task_wait_timeout_and_ctrl_c(invoke: Invoke, fake: FakeRun) -> None:
+    fake.sent_at = 0
+    fake.start_delay = 0
+    fake.duration = None
+    out = invoke("task", "wait", "nightly-backup", "--timeout", "5")
+    assert out.exit_code == 9
+    assert "is still running after 5s" in out.stderr
+    fake.interrupt_after = len(fake.sleeps) + 1
+    out = invoke("task", "wait", "nightly-backup")
+    assert out.exit_code == 130
+    assert "keeps running on the server" in out.stderr
+    assert fake.requests == []  # never cancelled
 
 
 def test_task_cancel(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
     mock_client.tasks.list.return_value = [make_task(status="running")]
-    mock_client.tasks.cancel.return_value = make_task(status="idle")
+    mock_client.tasks.get.return_value = make_task(status="idle")
     out = invoke("task", "cancel", "nightly-backup")
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.cancel.assert_called_once_with(100)
+    mock_client._request.assert_called_once_with(
+        "POST", "task_actions", json_data={"task": 100, "action": "cancel", "params": {}}
+    )
+    mock_client.tasks.cancel.assert_not_called()
     assert "Cancelled task 'nightly-backup' (key 100); status: idle" in out.stdout
 
 
@@ -324,12 +505,10 @@ def test_update_without_changes_is_usage_error(invoke: Invoke, mock_client: Magi
     assert mock_client.method_calls == []
 
 
-def test_update_booleans(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask) -> None:
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.update.return_value = make_task(enabled=False, delete_after_run=True)
+def test_update_booleans(invoke: Invoke, server: TaskServer) -> None:
     out = invoke("task", "update", "100", "--enabled", "false", "--delete-after-run", "yes")
     assert out.exit_code == 0, out.stderr
-    mock_client.tasks.update.assert_called_once_with(100, enabled=False, delete_after_run=True)
+    assert server.sent == [("PUT", "tasks/100", {"enabled": False, "delete_after_run": True})]
 
 
 def test_update_rejects_bad_bool(invoke: Invoke, mock_client: MagicMock) -> None:
@@ -352,24 +531,17 @@ def test_quiet_list_prints_keys(
     assert out.stdout == "100\n101\n"
 
 
-def test_quiet_mutations_print_nothing(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask
-) -> None:
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.enable.return_value = make_task()
+def test_quiet_mutations_print_nothing(invoke: Invoke, server: TaskServer) -> None:
     out = invoke("-q", "task", "enable", "nightly-backup")
     assert out.exit_code == 0
     assert out.stdout == ""
 
 
-def test_json_create_prints_object_with_key(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask
-) -> None:
-    mock_client.tasks.create.return_value = make_task(**{"$key": 55, "name": "j"})
+def test_json_create_prints_object_with_key(invoke: Invoke, server: TaskServer) -> None:
     out = invoke("task", "create", "--name", "j", "--owner", "vms/1", "--action", "poweron",
                  "-o", "json")  # fmt: skip
     data = json.loads(out.stdout)
-    assert data["$key"] == 55
+    assert data["$key"] == 101
     assert list(data)[:3] == ["$key", "name", "description"]
 
 
@@ -388,73 +560,32 @@ def test_wide_shows_last_run_as_local_time_json_keeps_raw(
     assert "1707200000" in csv_out.stdout
 
 
-def test_wait_reports_task_error(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask, mocker: MockerFixture
-) -> None:
-    mocker.patch("vrgtask.commands.task.time.sleep")
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.execute.return_value = make_task(status="running")
-    mock_client.tasks.get.return_value = make_task(status="error", error="disk full")
-    out = invoke("task", "run", "nightly-backup", "--wait")
-    assert out.exit_code == 1
-    assert out.stderr.strip() == (
-        "Error: task 'nightly-backup' (key 100) ended in error: disk full"
-    )
-
-
-def test_wait_timeout_exits_9(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask, mocker: MockerFixture
-) -> None:
-    clock = iter([0.0, 0.5, 1.6, 2.7, 3.8])
-    mocker.patch("vrgtask.commands.task.time.monotonic", side_effect=lambda: next(clock))
-    mocker.patch("vrgtask.commands.task.time.sleep")
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.execute.return_value = make_task(status="running")
-    mock_client.tasks.get.return_value = make_task(status="running", progress=10)
-    out = invoke("task", "run", "nightly-backup", "--wait", "--timeout", "2")
-    assert out.exit_code == 9
-    assert "still running after 2s" in out.stderr
-    mock_client.tasks.cancel.assert_not_called()
-
-
-def test_wait_ctrl_c_exits_130_and_says_task_keeps_running(
-    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask, mocker: MockerFixture
-) -> None:
-    mocker.patch("vrgtask.commands.task.time.sleep", side_effect=KeyboardInterrupt)
-    mock_client.tasks.list.return_value = [make_task()]
-    mock_client.tasks.execute.return_value = make_task(status="running")
-    mock_client.tasks.get.return_value = make_task(status="running")
-    out = invoke("task", "run", "nightly-backup", "--wait")
-    assert out.exit_code == 130
-    assert "keeps running on the server" in out.stderr
-    mock_client.tasks.cancel.assert_not_called()
-
-
-def test_unprojected_progress_is_reported_as_unknown(make_task: MakeTask) -> None:
+def test_rows_have_no_progress_or_error(make_task: MakeTask) -> None:
+    """A task has neither on VergeOS; a run's outcome is in the task log."""
     from pyvergeos.resources.tasks import Task
 
-    from vrgtask.commands.task import task_to_row
+    from vrgtask.commands.task import TASK_DETAIL_COLUMNS, task_to_row
 
-    data = {k: v for k, v in TASK_DATA.items() if k not in {"progress", "error"}}
-    row = task_to_row(sdk_object(Task, data))
-    assert row["progress"] is None
-    assert row["error"] is None
-    assert task_to_row(make_task(progress=42))["progress"] == 42
+    row = task_to_row(sdk_object(Task, dict(TASK_DATA)))
+    assert "progress" not in row
+    assert "error" not in row
+    assert {c.key for c in TASK_DETAIL_COLUMNS}.isdisjoint({"progress", "error"})
+
+
+def test_status_error_is_gone(invoke: Invoke, mock_client: MagicMock) -> None:
+    out = invoke("task", "list", "--status", "error")
+    assert out.exit_code == 2
+    assert "'--status'" in out.stderr
+    assert mock_client.method_calls == []
 
 
 def test_every_command_help_has_an_example(invoke: Invoke) -> None:
-    for name in ("list", "get", "create", "update", "delete", "enable", "disable", "run", "cancel"):
+    for name in ("list", "get", "create", "update", "delete", "enable", "disable", "run", "cancel",
+                 "wait"):  # fmt: skip
         out = invoke("task", name, "--help")
         assert out.exit_code == 0
         assert "Examples:" in out.stdout, name
         assert f"vrgtask task {name}" in out.stdout, name
-
-
-def test_run_refuses_key_as_a_parameter(invoke: Invoke, mock_client: MagicMock) -> None:
-    out = invoke("task", "run", "nightly-backup", "--params-json", '{"key": 1}')
-    assert out.exit_code == 2
-    assert "--params-json" in out.stderr
-    assert mock_client.method_calls == []
 
 
 def test_delete_confirmation_on_a_terminal(
@@ -478,7 +609,7 @@ def test_fast_rows_equal_accessor_rows(make_task: MakeTask) -> None:
 
     tasks = [
         make_task(),
-        make_task(**{"$key": 2, "owner_display": "db", "triggers_count": 3, "progress": 40}),
+        make_task(**{"$key": 2, "owner_display": "db", "triggers_count": 3}),
         make_task(**{"$key": 3, "events_count": 2, "enabled": False, "settings_args": {"a": 1}}),
     ]
     assert task_rows(tasks) == [task_to_row(t) for t in tasks]
@@ -507,5 +638,5 @@ def test_list_leaves_out_unused_columns_but_keeps_accessor_fields(
     assert "id" not in fields
     assert "creator" not in fields
     for needed in ("owner#$display as owner_display", "count(triggers) as triggers_count",
-                   "creator#$display as creator_display", "progress", "error"):  # fmt: skip
+                   "creator#$display as creator_display"):  # fmt: skip
         assert needed in fields

@@ -12,10 +12,10 @@ from typing import Any, cast
 from unittest.mock import MagicMock
 
 import pytest
+from pytest_mock import MockerFixture
 from support import TASK_DATA, TRIGGER_DATA, Invoke
 
 import vrgtask.context
-from vrgtask.commands.task import task_fields
 
 #: The row the plan's ``_trigger_to_dict`` gives for TRIGGER_DATA.
 TRIGGER_ROW: dict[str, Any] = {
@@ -76,6 +76,17 @@ def test_trigger_create(
     )
 
 
+def test_trigger_create_linked_elsewhere_is_reported(
+    invoke: Invoke, client: MagicMock, make_trigger: Callable[..., Any]
+) -> None:
+    """The server answered with a trigger of another schedule: exit 1 naming the field."""
+    client.task_schedule_triggers.create.return_value = make_trigger(**{"$key": 7, "schedule": 201})
+    result = invoke("trigger", "create", "nightly-backup", "--schedule", "nightly-window")
+    assert result.exit_code == 1
+    assert "did not apply the field schedule (schedule: sent 200, read back 201)" in result.stderr
+    assert "vrgtask trigger list 100" in result.stderr
+
+
 def test_trigger_delete(invoke: Invoke, client: MagicMock) -> None:
     result = invoke("trigger", "delete", "300", "--yes")
     assert result.exit_code == 0, result.stderr
@@ -88,15 +99,21 @@ def test_trigger_delete(invoke: Invoke, client: MagicMock) -> None:
 
 
 def test_trigger_run(invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]) -> None:
-    client.tasks.get.return_value = make_task(status="running", progress=5)
+    client.tasks.get.return_value = make_task(status="running")
+    client.logs.list.return_value = []
     result = invoke("trigger", "run", "300")
     assert result.exit_code == 0, result.stderr
     client.task_schedule_triggers.get.assert_called_once_with(300)
-    client.task_schedule_triggers.trigger.assert_called_once_with(300)
-    client.tasks.get.assert_called_once_with(100, fields=task_fields(client))
+    client._request.assert_called_once_with(
+        "POST",
+        "task_schedule_trigger_actions",
+        json_data={"task_schedule_trigger": 300, "action": "trigger", "params": {}},
+    )
+    client.task_schedule_triggers.trigger.assert_not_called()
+    assert client.tasks.get.call_count == 2  # before (status, last run) and after
     client.tasks.execute.assert_not_called()
     assert result.stdout == (
-        "Triggered trigger 300: task 'nightly-backup' (key 100) is now running\n"
+        "Triggered trigger 300: task 'nightly-backup' (key 100) started (it is running)\n"
     )
 
 
@@ -257,37 +274,39 @@ def test_trigger_delete_not_found(invoke: Invoke, client: MagicMock) -> None:
 # ----------------------------------------------------------------------------- run
 
 
-def test_trigger_run_json_is_the_task(
+def test_trigger_run_json_says_how_the_start_was_seen(
     invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]
 ) -> None:
-    client.tasks.get.return_value = make_task(status="running", progress=40)
+    client.tasks.get.side_effect = [make_task(last_run=5), make_task(last_run=9)]
+    client.logs.list.return_value = []
     result = invoke("trigger", "run", "300", "-o", "json")
     assert result.exit_code == 0, result.stderr
     row = json.loads(result.stdout)
-    assert row["$key"] == 100
-    assert row["name"] == "nightly-backup"
-    assert row["status"] == "running"
-    assert row["progress"] == 40
+    assert (row["$key"], row["name"], row["status"]) == (100, "nightly-backup", "idle")
+    assert (row["run"], row["started_by"], row["last_run"]) == ("started", "last_run", 9)
 
 
-def test_trigger_run_reports_status_read_back(
-    invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]
-) -> None:
-    client.tasks.get.return_value = make_task(status="error", error="owner is gone")
-    result = invoke("trigger", "run", "300")
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout == (
-        "Triggered trigger 300: task 'nightly-backup' (key 100) is now error (owner is gone)\n"
-    )
+def test_trigger_run_wait(invoke: Invoke, client: MagicMock, mocker: MockerFixture) -> None:
+    from fake_runs import FakeRun
+
+    fake = FakeRun(fail="owner is gone")
+    fake.attach(client)
+    mocker.patch("vrgtask.runs.CLOCK", fake.clock)
+    mocker.patch("vrgtask.runs.SLEEP", fake.sleep)
+    result = invoke("trigger", "run", "300", "--wait")
+    assert result.exit_code == 1
+    assert "failed; task log: Task 'nightly-backup' failed: owner is gone" in result.stderr
+    assert fake.requests[0][1] == "task_schedule_trigger_actions"
 
 
 def test_trigger_run_quiet(
     invoke: Invoke, client: MagicMock, make_task: Callable[..., Any]
 ) -> None:
     client.tasks.get.return_value = make_task(status="running")
+    client.logs.list.return_value = []
     result = invoke("trigger", "run", "300", "-q")
     assert result.exit_code == 0, result.stderr
-    client.task_schedule_triggers.trigger.assert_called_once_with(300)
+    client._request.assert_called_once()
     assert result.stdout == ""
 
 
@@ -297,7 +316,7 @@ def test_trigger_run_not_found(invoke: Invoke, client: MagicMock) -> None:
     client.task_schedule_triggers.get.side_effect = NotFoundError("not found", 404)
     result = invoke("trigger", "run", "999")
     assert result.exit_code == 6
-    client.task_schedule_triggers.trigger.assert_not_called()
+    client._request.assert_not_called()
     client.tasks.get.assert_not_called()
 
 

@@ -77,13 +77,13 @@ def _show_plan(app: AppContext, plan: Any) -> None:
     if app.quiet:  # -q: the exit code (diff --exit-code) says it all
         return
     if not plan.ops:
-        if app.is_json:
+        if app.structured:
             app.render_list([], PLAN_COLUMNS)
         else:
             app.done("No changes.")
         return
     app.render_list(plan.rows(), PLAN_COLUMNS)
-    if not app.is_json:
+    if not app.structured:
         app.note(_summary(plan.counts()))
 
 
@@ -144,7 +144,7 @@ def export(
 
     app = get_app()
     if fmt is None:
-        fmt = "json" if app.is_json else "yaml"
+        fmt = "json" if app.output == "json" else "yaml"
     if schema:
         from vrgtask.automation.document import schema as make_schema
 
@@ -238,7 +238,7 @@ def apply(source: str, prune: bool, dry_run: bool, yes: bool) -> None:
 
     app = get_app()
     plan = _plan(app, source, prune)
-    if not app.is_json or dry_run or not plan.ops:
+    if not app.structured or dry_run or not plan.ops:
         _show_plan(app, plan)
     if not plan.ops or dry_run:
         return
@@ -250,7 +250,7 @@ def apply(source: str, prune: bool, dry_run: bool, yes: bool) -> None:
     outcome = apply_plan(app.client, plan)
     rows = [_op_row(op, "applied") for op in outcome.applied]
     if outcome.failed is None:
-        if app.is_json:
+        if app.structured:
             app.render_list(rows, RESULT_COLUMNS)
         else:
             counts = plan.counts()
@@ -265,7 +265,7 @@ def apply(source: str, prune: bool, dry_run: bool, yes: bool) -> None:
     code, reason = classify(outcome.error)
     rows.append(_op_row(failed, f"FAILED: {reason}"))
     rows += [_op_row(op, "not applied") for op in outcome.not_applied]
-    if app.is_json:
+    if app.structured:
         app.render_list(rows, RESULT_COLUMNS)
     else:
         app.note(f"Applied ({len(outcome.applied)}):")

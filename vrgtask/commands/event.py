@@ -27,12 +27,15 @@ from vrgtask.commands._common import (
 )
 from vrgtask.commands.task import (
     find_task,
-    report_task_fired,
+    run_fired_task,
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import VrgtaskError
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
+from vrgtask.hints import command_hint
+from vrgtask.runs import wait_options
+from vrgtask.verify import verify_write
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -205,9 +208,9 @@ def get_event(event_key: int) -> None:
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option(
     "--owner",
-    required=True,
     metavar="REF",
-    help="The object whose event runs the task: users/3, or a bare key with --table.",
+    help="The object whose event runs the task: users/3, or a bare key with --table "
+    "[default: the platform fills it from the task; give --table then].",
 )
 @click.option(
     "--event",
@@ -228,16 +231,27 @@ def get_event(event_key: int) -> None:
 @output_options
 def create_event(
     task_ref: str,
-    owner: str,
+    owner: str | None,
     event_id: str,
     table: str | None,
     event_name: str | None,
     filters_json: dict[str, Any] | None,
     context_json: dict[str, Any] | None,
 ) -> None:
-    """Run a task whenever an event happens to an object."""
-    owner_ref = parse_owner_ref(owner, table)
-    event_table = table if table is not None else owner_ref.partition("/")[0]
+    """Run a task whenever an event happens to an object.
+
+    Without --owner the platform fills the owner from the task (alarm and
+    log events need none); --table then names the table whose event fires.
+    Every field sent is read back and compared: a field the server accepted
+    but did not apply ends the command with exit 1, naming it.
+    """
+    owner_ref = parse_owner_ref(owner, table) if owner is not None else None
+    if owner_ref is None and table is None:
+        raise click.UsageError(
+            "Missing option '--table': without --owner, give the table whose event fires "
+            "(alarms, logs, users, ...)"
+        )
+    event_table = table if table is not None else str(owner_ref).partition("/")[0]
     app = get_app()
     client = app.client
     task = find_task(app, task_ref)
@@ -250,17 +264,32 @@ def create_event(
         "table_event_filters": filters_json,
         "context": context_json,
     }
-    from pyvergeos.resources.base import ResourceManager
+    body = {k: v for k, v in body.items() if v is not None}
+    if owner_ref is None:
+        created = client.task_events.create(
+            task=int(task.key),
+            event=event_id,
+            table=event_table,
+            event_name=event_name,
+            table_event_filters=filters_json,
+            context=context_json,
+        )
+    else:
+        from pyvergeos.resources.base import ResourceManager
 
-    # TaskEventManager.create() does not send an owner (the server would use
-    # the task's), so the generic create posts the one the user gave.
-    receipt = ResourceManager.create(
-        client.task_events, **{k: v for k, v in body.items() if v is not None}
+        # TaskEventManager.create() does not send an owner (the server would use
+        # the task's), so the generic create posts the one the user gave.
+        receipt = ResourceManager.create(client.task_events, **body)
+        new_key = receipt.get("$key")
+        if new_key is None:
+            raise VrgtaskError("the server created the event trigger but did not return its key")
+        created = client.task_events.get(int(new_key))
+    verify_write(
+        body,
+        created,
+        what=f"the creation of {_label(created)}",
+        hint=command_hint(app, "event", "get", created.key),
     )
-    new_key = receipt.get("$key")
-    if new_key is None:
-        raise VrgtaskError("the server created the event trigger but did not return its key")
-    created = client.task_events.get(int(new_key))
     app.done(
         f"Created {_label(created)} for {_owner_label(created)} running {_task_label(created)}",
         event_to_row(created),
@@ -288,6 +317,13 @@ def update_event(
     app = get_app()
     updated = app.client.task_events.update(
         event_key, table_event_filters=filters_json, context=context_json
+    )
+    sent = {"table_event_filters": filters_json, "context": context_json}
+    verify_write(
+        {k: v for k, v in sent.items() if v is not None},
+        updated,
+        what=f"the update of {_label(updated)}",
+        hint=command_hint(app, "event", "get", updated.key),
     )
     app.done(f"Updated {_label(updated)}", event_to_row(updated), EVENT_COLUMNS)
 
@@ -317,7 +353,8 @@ def delete_event(event_key: int, yes: bool) -> None:
     epilog=examples(
         "vrgtask event trigger 4",
         'vrgtask event trigger 4 --context-json \'{"user": "ops"}\'',
-        "vrgtask event trigger 4 -o json   (the task, read back)",
+        "vrgtask event trigger 4 --wait        (exit 1 if the run logs an error)",
+        "vrgtask event trigger 4 -o json       (how the task's start was seen)",
     ),
 )
 @click.argument("event_key", metavar="KEY", type=KEY)
@@ -326,15 +363,43 @@ def delete_event(event_key: int, yes: bool) -> None:
     type=JsonObject(),
     help="Context for this run (JSON object) [default: the event's own].",
 )
+@wait_options
 @output_options
-def trigger_event(event_key: int, context_json: dict[str, Any] | None) -> None:
-    """Fire an event trigger now: its task runs as if the event had happened."""
+def trigger_event(
+    event_key: int,
+    context_json: dict[str, Any] | None,
+    wait: bool,
+    timeout: float,
+    start_timeout: float,
+    interval: float | None,
+) -> None:
+    """Fire an event trigger now: its task runs as if the event had happened.
+
+    Reports whether the task was seen starting, or only queued; --wait
+    follows the run as 'task run --wait' does.
+    """
+    from vrgtask.actions import send_action
+
     app = get_app()
     client = app.client
     found = _get_event(app, event_key)
-    client.task_events.trigger(found.key, context=context_json)
+    params: dict[str, Any] = {} if context_json is None else {"context": context_json}
+
+    def fire() -> None:
+        send_action(client, "task_events", found.key, "trigger", params)
+
     task_key = found.task_key
     if task_key is None:
+        fire()
         app.done(f"Triggered {_label(found)}", event_to_row(found), EVENT_COLUMNS)
         return
-    report_task_fired(app, task_key, f"Triggered {_label(found)}")
+    run_fired_task(
+        app,
+        task_key,
+        f"Triggered {_label(found)}",
+        fire,
+        wait=wait,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
+    )

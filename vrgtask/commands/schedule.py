@@ -171,7 +171,17 @@ def _label(found: Any) -> str:
     return f"schedule {found.get('name')!r} (key {found.key})"
 
 
-def _done(app: AppContext, verb: str, found: Any) -> None:
+def _done(app: AppContext, verb: str, found: Any, sent: dict[str, Any] | None = None) -> None:
+    if sent is not None:
+        from vrgtask.hints import command_hint
+        from vrgtask.verify import verify_write
+
+        verify_write(
+            sent,
+            found,
+            what=f"the change ({verb.lower()}) of {_label(found)}",
+            hint=command_hint(app, "schedule", "get", found.key),
+        )
     app.done(f"{verb} {_label(found)}", schedule_to_row(found), TASK_SCHEDULE_COLUMNS)
 
 
@@ -718,20 +728,21 @@ def create_schedule(
     _check_dates(start_date, end_date)
     days = _weekday_flags(days_spec, day_flags)
     app = get_app()
-    created = app.client.task_schedules.create(
-        name=name,
-        description=description,
-        enabled=not disabled,
-        repeat_every=repeat_every,
-        repeat_iteration=repeat_iteration,
-        start_date=start_date,
-        end_date=end_date,
-        start_time_of_day=start_time,
-        end_time_of_day=end_time,
-        day_of_month=day_of_month,
+    fields: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "enabled": not disabled,
+        "repeat_every": repeat_every,
+        "repeat_iteration": repeat_iteration,
+        "start_date": start_date,
+        "end_date": end_date,
+        "start_time_of_day": start_time,
+        "end_time_of_day": end_time,
+        "day_of_month": day_of_month,
         **{day: True if flag is None else flag for day, flag in days.items()},
-    )
-    _done(app, "Created", created)
+    }
+    created = app.client.task_schedules.create(**fields)
+    _done(app, "Created", created, {k: v for k, v in fields.items() if v is not None})
 
 
 @schedule.command(
@@ -803,7 +814,7 @@ def update_schedule(
     found = find_schedule(app, schedule_ref, full=True)
     _check_against_current(found, start_time, end_time, start_date, end_date)
     updated = app.client.task_schedules.update(found.key, **changes)
-    _done(app, "Updated", updated)
+    _done(app, "Updated", updated, changes)
 
 
 def _check_against_current(
@@ -847,13 +858,16 @@ def _check_against_current(
 
 def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
     """Why a schedule could not be deleted: the triggers that still link to it."""
+    from vrgtask.hints import command_hint
+
     label = _label(found)
     try:
         triggers = app.client.task_schedule_triggers.list(schedule=found.key)
     except Exception as listing:  # the refusal is the news; the listing is a courtesy
         return (
             f"{label} was not deleted: the server refused ({exc}); its triggers could not "
-            f"be listed ({listing}). See them with: vrgtask trigger list --schedule {found.key}"
+            f"be listed ({listing}). See them with: "
+            f"{command_hint(app, 'trigger', 'list', '--schedule', found.key)}"
         )
     if not triggers:
         return f"{label} was not deleted: the server refused ({exc})"
@@ -863,12 +877,12 @@ def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
     more = f" and {len(triggers) - 10} more" if len(triggers) > 10 else ""
     if len(triggers) == 1:
         still = "1 trigger still links a task to it"
-        how = f"Remove it first with: vrgtask trigger delete {triggers[0].key}"
+        how = f"Remove it first with: {command_hint(app, 'trigger', 'delete', triggers[0].key)}"
     else:
         still = f"{len(triggers)} triggers still link tasks to it"
         how = (
             "Remove them first with 'vrgtask trigger delete KEY' "
-            f"(e.g. vrgtask trigger delete {triggers[0].key})"
+            f"(e.g. {command_hint(app, 'trigger', 'delete', triggers[0].key)})"
         )
     return f"{label} was not deleted: {still}: {listed}{more}. {how}, then delete the schedule"
 
@@ -905,7 +919,7 @@ def _toggle(schedule_ref: str, enable: bool) -> None:
     found = find_schedule(app, schedule_ref)
     manager = app.client.task_schedules
     changed = manager.enable(found.key) if enable else manager.disable(found.key)
-    _done(app, "Enabled" if enable else "Disabled", changed)
+    _done(app, "Enabled" if enable else "Disabled", changed, {"enabled": enable})
 
 
 @schedule.command("enable", epilog=examples("vrgtask schedule enable nightly"))
@@ -965,9 +979,14 @@ def show_schedule(
         )
     app = get_app()
     found = find_schedule(app, schedule_ref)
-    runs = app.client.task_schedules.get_schedule(
-        found.key, max_results=max_results, start_time=start_time, end_time=end_time
-    )
+    from vrgtask.actions import send_action
+
+    params: dict[str, Any] = {"max": max_results}
+    if start_time is not None:
+        params["start_time"] = start_time
+    if end_time is not None:
+        params["end_time"] = end_time
+    runs = send_action(app.client, "task_schedules", found.key, "get_schedule", params)
     rows = [upcoming_to_row(entry) for entry in _run_entries(runs)]
     if not found.is_enabled and not app.quiet:
         app.note(f"Note: {_label(found)} is disabled; it runs at these times once enabled.")

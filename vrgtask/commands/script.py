@@ -32,6 +32,9 @@ from vrgtask.commands._common import (
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
+from vrgtask.hints import command_hint
+from vrgtask.runs import wait_options
+from vrgtask.verify import verify_write
 
 __all__ = [
     "SCRIPT_COLUMNS",
@@ -133,6 +136,16 @@ def find_script(app: AppContext, ident: str, *, fields: list[str] | None = None)
 
 def _label(found: Any) -> str:
     return f"script {found.get('name')!r} (key {found.key})"
+
+
+def _verify(app: AppContext, sent: dict[str, Any], back: Any, what: str) -> None:
+    """The script as read back must hold what was sent (see vrgtask.verify)."""
+    verify_write(
+        sent,
+        back,
+        what=f"{what} of {_label(back)}",
+        hint=command_hint(app, "script", "get", back.key),
+    )
 
 
 def _read_code_file(_ctx: click.Context, param: click.Parameter, value: IO[bytes] | None) -> Any:
@@ -239,7 +252,7 @@ def get_script(script_ref: str, show_code: bool) -> None:
     code = row["script"] or ""
     if app.quiet:
         get_app().verbatim(code)
-    elif app.output in ("table", "wide"):
+    elif not app.structured:
         app.render_one(row, _DETAIL_WITH_CODE_BELOW)
         click.echo()
         get_app().verbatim(code)
@@ -281,6 +294,10 @@ def create_script(
     created = app.client.task_scripts.create(
         name=name, script=text, description=description, task_settings=settings_json
     )
+    sent: dict[str, Any] = {"name": name, "script": text, "description": description}
+    if settings_json is not None:
+        sent["task_settings"] = settings_json
+    _verify(app, {k: v for k, v in sent.items() if v is not None}, created, "the creation")
     row = script_to_row(created)
     app.done(f"Created {_label(created)}: {_size_text(row['script'])}", row, SCRIPT_DETAIL_COLUMNS)
 
@@ -323,6 +340,7 @@ def update_script(
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME)
     updated = app.client.task_scripts.update(found.key, **changes)
+    _verify(app, changes, updated, "the update")
     app.done(f"Updated {_label(updated)}", script_to_row(updated), SCRIPT_DETAIL_COLUMNS)
 
 
@@ -355,31 +373,61 @@ def delete_script(script_ref: str, yes: bool) -> None:
     "run",
     epilog=examples(
         "vrgtask script run cleanup",
+        "vrgtask script run cleanup --wait     (exit 1 if the run logs an error)",
         "vrgtask script run cleanup --params-json '{\"retention_days\": 7}'",
         "vrgtask script run 1 --query task      (prints the key of the task that runs it)",
     ),
 )
 @click.argument("script_ref", metavar="ID|NAME", type=NAME_OR_KEY)
-@click.option("--params-json", type=JsonObject(), help="Parameters for the script (JSON object).")
+@click.option(
+    "--params-json",
+    type=JsonObject(),
+    help="Parameters for the script (JSON object), sent to the server as they are.",
+)
+@wait_options
 @output_options
-def run_script(script_ref: str, params_json: dict[str, Any] | None) -> None:
+def run_script(
+    script_ref: str,
+    params_json: dict[str, Any] | None,
+    wait: bool,
+    timeout: float,
+    start_timeout: float,
+    interval: float | None,
+) -> None:
     """Run a task script now.
 
-    The server starts a task that runs the script (and, on VergeOS, deletes
-    itself after a successful run); the result names that task.
+    The server answers with the task that runs the script; vrgtask reports
+    whether that task was seen starting, or only queued, and --wait follows
+    the run as 'task run --wait' does (the result comes from the task log).
     """
-    params = params_json or {}
-    if "key" in params:
-        # TaskScriptManager.run(key, **params) cannot take a parameter named "key".
-        raise click.BadParameter(
-            "a parameter named 'key' cannot be passed through pyvergeos; rename it",
-            param_hint="'--params-json'",
-        )
+    from vrgtask.actions import send_action
+    from vrgtask.errors import VrgtaskError
+    from vrgtask.runs import follow_run, log_mark, watch_task
+
+    params = dict(params_json or {})
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME)
-    response = app.client.task_scripts.run(found.key, **params)
+    mark = log_mark(app.client)
+    response = send_action(app.client, "task_scripts", found.key, "run", params)
     answer = response if isinstance(response, dict) else {}
     task_key = answer.get("task")
     row = {"$key": int(found.key), "name": found.get("name"), "task": task_key, "response": answer}
-    where = f" as task {task_key}" if task_key is not None else ""
-    app.done(f"Started {_label(found)}{where}", row)
+    if task_key is None or not str(task_key).isdigit():
+        if wait:
+            raise VrgtaskError(
+                f"the server accepted the run of {_label(found)} but did not say which task "
+                "runs it, so it cannot be waited for"
+            )
+        app.done(f"Started {_label(found)}; the server did not name the task that runs it", row)
+        return
+    watch = watch_task(app, int(task_key), name=None, mark=mark)
+    follow_run(
+        app,
+        watch,
+        f"Ran {_label(found)} as task {task_key}",
+        wait=wait,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
+        row_extra=row,
+    )

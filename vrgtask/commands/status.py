@@ -391,7 +391,7 @@ def _draw(app: AppContext, since: datetime | None, fail_on: str) -> int:
             Section("findings", f"Findings ({len(findings)})", findings, FINDING_COLUMNS),
         ]
     )
-    if app.output in {"table", "wide"} and not app.quiet and app.query is None:
+    if not app.structured and not app.quiet and app.query is None:
         counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES}
         summary = (
             f"{len(failed)} failed run(s), {counts['error']} error(s), "

@@ -7,7 +7,6 @@ hands them to the formatter registry; it never prints tables itself.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import click
@@ -27,22 +26,24 @@ from vrgtask.commands._common import (
 )
 from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
-from vrgtask.errors import InterruptedWait, TaskFailedError, WaitTimeoutError
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
+from vrgtask.hints import command_hint
+from vrgtask.runs import DEFAULT_START_TIMEOUT, follow_run, wait_options, watch_task
+from vrgtask.verify import verify_write
 
 __all__ = [
     "TASK_COLUMNS",
     "TASK_DETAIL_COLUMNS",
     "find_task",
-    "report_task_fired",
+    "run_fired_task",
     "task",
     "task_fields",
     "task_rows",
     "task_to_row",
 ]
 
-STATUS_STYLES = {"running": "green", "idle": "bright_black", "error": "red"}
+STATUS_STYLES = {"running": "green", "idle": "bright_black"}
 BOOL_STYLES = {True: "green", False: "yellow"}
 
 TASK_COLUMNS = [
@@ -53,7 +54,6 @@ TASK_COLUMNS = [
     Column("status", "Status", styles=STATUS_STYLES),
     Column("enabled", "Enabled", format=format_yes_no, styles=BOOL_STYLES),
     Column("last_run", "Last Run", wide=True, format=format_epoch),
-    Column("progress", "Progress", wide=True),
     Column("triggers_count", "Triggers", wide=True),
     Column("events_count", "Events", wide=True),
     Column("description", "Description", wide=True),
@@ -63,7 +63,6 @@ TASK_COLUMNS = [
 #: ``task get`` (one object) shows these as well.
 TASK_DETAIL_COLUMNS = [
     *TASK_COLUMNS,
-    Column("error", "Error", wide=True),
     Column("action", "Action Name", wide=True),
     Column("owner", "Owner Ref", wide=True),
     Column("creator_display", "Creator", wide=True),
@@ -81,22 +80,20 @@ LIST_OMITS = ("id", "creator")
 
 
 def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[str]:
-    """The SDK's default task projection plus ``progress`` and ``error``.
+    """The SDK's default task projection plus ``extra`` (``settings_args``).
 
     The SDK's defaults carry every field its accessors read (so none of them
-    raises FieldNotProjectedError) but not progress and error, which a CLI
-    must show. ``omit`` drops plain columns that are not needed.
+    raises FieldNotProjectedError). A task has no progress or error column on
+    VergeOS (a run's outcome is in the task log). ``omit`` drops plain
+    columns that are not needed.
     """
     defaults = list(getattr(client.tasks, "_default_fields", None) or [])
-    wanted = [f for f in [*defaults, "progress", "error", *extra] if f not in omit]
+    wanted = [f for f in [*defaults, *extra] if f not in omit]
     return list(dict.fromkeys(wanted))
 
 
 def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
     """One SDK Task as a plain row (the plan's data mapping).
-
-    ``progress`` and ``error`` are None when the request that produced the
-    object did not ask for them (the SDK's own read-back after a change).
 
     The computed fields go through the SDK's accessors, which refuse a field
     the request never asked for. Every row of one response has the same
@@ -129,8 +126,6 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
         "last_run": get("last_run"),
         "delete_after_run": bool(get("delete_after_run", False)),
         "system_created": bool(get("system_created", False)),
-        "progress": int(get("progress", 0)) if "progress" in task else None,
-        "error": get("error"),
         "triggers_count": triggers_count,
         "events_count": events_count,
     }
@@ -144,30 +139,79 @@ def task_rows(tasks: list[Any]) -> list[dict[str, Any]]:
     return [task_to_row(t, projection_checked=i > 0) for i, t in enumerate(tasks)]
 
 
-def report_task_fired(app: AppContext, task_key: int, what: str) -> None:
-    """After a trigger or an event fired: read the task back once and say so.
+def run_fired_task(
+    app: AppContext,
+    task_key: int,
+    what: str,
+    fire: Any,
+    *,
+    wait: bool,
+    timeout: float,
+    start_timeout: float,
+    interval: float | None,
+) -> None:
+    """Fire something that runs task ``task_key`` (``fire()``), then follow the run.
 
-    ``what`` names what fired ("Triggered trigger 7"); ``-o json`` prints the
-    task's row.
+    The task is read before (its status and last run: how its start is
+    recognised), ``fire`` sends the request, and the run is confirmed, or
+    waited for, as ``task run`` does. ``what`` names what fired.
     """
-    client = app.client
-    fired = client.tasks.get(task_key, fields=task_fields(client))
-    status = fired.get("status")
-    detail = f"is now {status}"
-    if status == "error" and fired.get("error"):
-        detail += f" ({fired.get('error')})"
-    app.done(
-        f"{what}: task {fired.get('name')!r} (key {fired.key}) {detail}",
-        task_to_row(fired),
-        TASK_DETAIL_COLUMNS,
+    before = app.client.tasks.get(task_key, fields=["$key", "name", "status", "last_run"])
+    watch = watch_task(
+        app,
+        int(before.key),
+        name=before.get("name"),
+        status=before.get("status"),
+        last_run=before.get("last_run"),
+    )
+    fire()
+    follow_run(
+        app,
+        watch,
+        what,
+        wait=wait,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
     )
 
 
-def find_task(app: AppContext, ident: str, *, full: bool = False) -> Any:
+def find_task(
+    app: AppContext, ident: str, *, full: bool = False, fields: list[str] | None = None
+) -> Any:
     """Resolve TASK (name or key) with one query; ``full`` fetches every column."""
     client = app.client
-    fields = task_fields(client, "settings_args") if full else ["$key", "name"]
+    if fields is None:
+        fields = task_fields(client, "settings_args") if full else ["$key", "name"]
     return resolve(client.tasks, ident, noun=NOUN, fields=fields)
+
+
+def _write_and_verify(
+    app: AppContext, method: str, key: int | None, body: dict[str, Any], what: str
+) -> Any:
+    """Send one task write, read the task back and compare it with ``body``.
+
+    One request to write and one to read back (with ``settings_args`` when
+    it was sent), as the SDK's own create/update; a field the server took
+    but did not apply ends the command with exit 1 (see vrgtask.verify).
+    """
+    client = app.client
+    if method == "POST":
+        receipt = client._request("POST", "tasks", json_data=body)
+        new_key = receipt.get("$key") if isinstance(receipt, dict) else None
+        if new_key is None:
+            from vrgtask.errors import VrgtaskError
+
+            raise VrgtaskError("the server created the task but did not return its key")
+        key = int(new_key)
+    else:
+        client._request("PUT", f"tasks/{key}", json_data=body)
+    assert key is not None
+    extra = ("settings_args",) if "settings_args" in body else ()
+    back = client.tasks.get(key, fields=task_fields(client, *extra))
+    label = f"{what} of task {back.get('name')!r} (key {key})"
+    verify_write(body, back, what=label, hint=command_hint(app, "task", "get", key))
+    return back
 
 
 def _label(task: Any) -> str:
@@ -214,8 +258,9 @@ task.add_command(history_command)  # ``task history`` lives in vrgtask/commands/
 @click.option("--disabled", is_flag=True, help="Only disabled tasks.")
 @click.option(
     "--status",
-    type=click.Choice(["idle", "running", "error"]),
-    help="Only tasks with this status.",
+    type=click.Choice(["idle", "running"]),
+    help="Only tasks with this status (a task is idle or running; a run's result is in "
+    "the task log).",
 )
 @output_options
 def list_tasks(
@@ -319,16 +364,18 @@ def create_task(
 
         if owner_table not in STRING_KEY_TABLES:
             owner_key = lookup_owner_key(app.client, owner_table, owner_key)
-    created = app.client.tasks.create(
-        name=name,
-        owner=owner_key,
-        action=action,
-        table=owner_table,
-        description=description,
-        enabled=not disabled,
-        delete_after_run=delete_after_run,
-        settings_args=settings_json,
-    )
+    body: dict[str, Any] = {
+        "name": name,
+        "owner": f"{owner_table}/{owner_key}",
+        "action": action,
+        "enabled": not disabled,
+        "delete_after_run": delete_after_run,
+    }
+    if description is not None:
+        body["description"] = description
+    if settings_json is not None:
+        body["settings_args"] = settings_json
+    created = _write_and_verify(app, "POST", None, body, "the creation")
     _done(app, "Created", created)
 
 
@@ -370,7 +417,7 @@ def update_task(
         )
     app = get_app()
     found = find_task(app, task_ref)
-    updated = app.client.tasks.update(found.key, **changes)
+    updated = _write_and_verify(app, "PUT", int(found.key), changes, "the update")
     _done(app, "Updated", updated)
 
 
@@ -397,9 +444,12 @@ def delete_task(task_ref: str, yes: bool) -> None:
 def _toggle(task_ref: str, enable: bool) -> None:
     app = get_app()
     found = find_task(app, task_ref)
-    tasks = app.client.tasks
-    changed = tasks.enable(found.key) if enable else tasks.disable(found.key)
-    _done(app, "Enabled" if enable else "Disabled", changed)
+    verb = "Enabled" if enable else "Disabled"
+    body = {"enabled": enable}
+    changed = _write_and_verify(
+        app, "PUT", int(found.key), body, "the enabling" if enable else "the disabling"
+    )
+    _done(app, verb, changed)
 
 
 @task.command("enable", epilog=examples("vrgtask task enable nightly-snapshot"))
@@ -418,133 +468,166 @@ def disable_task(task_ref: str) -> None:
     _toggle(task_ref, False)
 
 
-def wait_for_task(
-    app: AppContext,
-    started: Any,
-    label: str,
-    *,
-    timeout: float,
-    interval: float,
-) -> Any:
-    """Poll one task until it is no longer running; the final Task object.
-
-    ``started`` is the task as read back right after it was started (the
-    SDK's execute() reads it back), so the first status check happens one
-    interval later: at most one status request per ``interval`` (>= 1 s).
-    A task that ends in error raises TaskFailedError (exit 1); running past
-    ``timeout`` seconds (0 = no limit) raises WaitTimeoutError (exit 9);
-    Ctrl-C raises InterruptedWait (exit 130). vrgtask never cancels the task.
-    """
-    tasks = app.client.tasks
-    key = int(started.key)
-    fields = task_fields(app.client)
-    began = time.monotonic()
-    current = started
-    if current.get("status") != "running":
-        # Already over: the SDK's read-back lacks the error text (and the
-        # progress), so read the task properly before reporting it.
-        current = tasks.get(key, fields=fields)
-    try:
-        while True:
-            status = current.get("status")
-            elapsed = time.monotonic() - began
-            if status == "error":
-                app.progress_end()
-                message = current.get("error") or "no error message"
-                raise TaskFailedError(f"{label} ended in error: {message}")
-            if status != "running":
-                app.progress_end()
-                return current
-            if timeout and elapsed >= timeout:
-                app.progress_end()
-                raise WaitTimeoutError(
-                    f"{label} is still running after {timeout:g}s; it keeps running on the "
-                    f"server (check it with: vrgtask task get {key})"
-                )
-            progress = current.get("progress")
-            shown = f"{progress}%" if progress is not None else "running"
-            app.progress(f"{label}: {shown} ({elapsed:.0f}s elapsed)")
-            pause = interval if not timeout else max(0.0, min(interval, timeout - elapsed))
-            time.sleep(pause if pause > 0 else interval)
-            current = tasks.get(key, fields=fields)
-    except KeyboardInterrupt:
-        app.progress_end()
-        raise InterruptedWait(
-            f"interrupted; {label} keeps running on the server "
-            f"(check it with: vrgtask task get {key})"
-        ) from None
-
-
 @task.command(
     "run",
     epilog=examples(
         "vrgtask task run nightly-snapshot",
         "vrgtask task run nightly-snapshot --wait --timeout 600",
+        "vrgtask task run nightly-snapshot --wait --start-timeout 120   (a busy system)",
         'vrgtask task run 12 --params-json \'{"reason": "manual"}\'',
     ),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option("--wait", "-w", is_flag=True, help="Wait until the task has finished.")
+@wait_options
+@click.option(
+    "--params-json",
+    type=JsonObject(),
+    help="Execution parameters as a JSON object, sent to the server as they are.",
+)
+@output_options
+def run_task(
+    task_ref: str,
+    wait: bool,
+    timeout: float,
+    start_timeout: float,
+    interval: float | None,
+    params_json: dict[str, Any] | None,
+) -> None:
+    """Run a task now, whatever its schedule.
+
+    A run is queued on the server: vrgtask reports it started only once the
+    task reads running, its last-run time moved, or the task log shows it;
+    otherwise it says the request was accepted and the run is queued.
+
+    With --wait, shows progress on a terminal, waits for the run to start
+    (--start-timeout) and to end, then reads the result from the task log:
+    exit 1 with the log's text if the run logged an error. Ctrl-C stops
+    waiting (exit 130); the task keeps running.
+    """
+    from vrgtask.actions import send_action
+
+    app = get_app()
+    found = find_task(app, task_ref, fields=["$key", "name", "status", "last_run"])
+    watch = watch_task(
+        app,
+        int(found.key),
+        name=found.get("name"),
+        status=found.get("status"),
+        last_run=found.get("last_run"),
+    )
+    params = dict(params_json or {})
+    try:
+        send_action(app.client, "tasks", found.key, "execute", params, put_body={"params": params})
+    except KeyboardInterrupt:
+        # The run may have been accepted before the interruption: say so, and
+        # how to look, rather than leave the user guessing.
+        from vrgtask.errors import InterruptedWait
+
+        raise InterruptedWait(
+            f"interrupted; {watch.label} may have started and then keeps running on the "
+            f"server (follow it with: {watch.hint})"
+        ) from None
+    follow_run(
+        app,
+        watch,
+        f"Ran {watch.label}",
+        wait=wait,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
+    )
+
+
+@task.command(
+    "wait",
+    epilog=examples(
+        "vrgtask task wait nightly-snapshot",
+        "vrgtask task wait 12 --timeout 3600 --interval 30",
+        "vrgtask task run nightly-snapshot && vrgtask task wait nightly-snapshot",
+    ),
+)
+@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
     default=300,
     show_default=True,
     metavar="SECONDS",
-    help="With --wait: give up waiting after this long (0 = no limit). Exit 9.",
+    help="Give up waiting after this long (0 = no limit). Exit 9.",
+)
+@click.option(
+    "--start-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_START_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="An idle task: how long to wait for a queued run to start (exit 1 if none does).",
 )
 @click.option(
     "--interval",
     type=click.FloatRange(min=1),
-    default=1.0,
-    show_default=True,
+    default=None,
     metavar="SECONDS",
-    help="With --wait: seconds between status checks (at least 1).",
+    help="A fixed time between checks (at least 1) [default: 1s, growing to 10s].",
 )
-@click.option("--params-json", type=JsonObject(), help="Execution parameters as a JSON object.")
 @output_options
-def run_task(
-    task_ref: str,
-    wait: bool,
-    timeout: float,
-    interval: float,
-    params_json: dict[str, Any] | None,
-) -> None:
-    """Run a task now, whatever its schedule.
+def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: float | None) -> None:
+    """Wait for a task's run (queued or running) to end, as 'task run --wait' does.
 
-    With --wait, shows progress on a terminal and exits 1 if the task ends
-    in error. Ctrl-C stops waiting (exit 130); the task keeps running.
+    Exit 0 when the run ended without an error in the task log, 1 when it
+    logged one (its text on stderr) or no run started within
+    --start-timeout, 9 on --timeout. Ctrl-C stops waiting (exit 130); the
+    task keeps running.
     """
-    if params_json and "key" in params_json:
-        raise click.BadParameter(
-            "'key' cannot be passed as an execution parameter (the SDK uses it for the task)",
-            param_hint="'--params-json'",
-        )
+    from vrgtask.runs import LogMark, epoch_seconds
+
     app = get_app()
-    found = find_task(app, task_ref)
-    label = _label(found)
+    found = find_task(app, task_ref, fields=["$key", "name", "status", "last_run"])
+    status = found.get("status")
+    watch = watch_task(
+        app,
+        int(found.key),
+        name=found.get("name"),
+        status=status,
+        last_run=found.get("last_run"),
+    )
+    started_by = None
+    if status == "running":
+        started_by = "running"
+        since = epoch_seconds(found.get("last_run"))
+        if since is not None and watch.mark.readable:
+            # The run began before we looked: its log entries count from its start.
+            watch.mark = LogMark(timestamp=since * 1_000_000)
+    from vrgtask.runs import Look, outcome_row, progress_visible
+
+    live = progress_visible(app.quiet)
+    seen = Look(status=status, last_run=found.get("last_run"))
     try:
-        started = app.client.tasks.execute(found.key, **(params_json or {}))
-    except KeyboardInterrupt:
-        # The run may have been accepted before the interruption: say so, and
-        # how to look, rather than leave the user guessing.
-        raise InterruptedWait(
-            f"interrupted; {label} may have started and then keeps running on the server "
-            f"(check it with: vrgtask task get {found.key})"
-        ) from None
-    if not wait:
-        _done(app, "Started", started, f"; status: {started.get('status')}")
-        return
-    final = wait_for_task(app, started, label, timeout=timeout, interval=interval)
-    _done(app, "Finished", final, f"; status: {final.get('status')}")
+        outcome = watch.wait(
+            timeout=timeout,
+            start_timeout=start_timeout,
+            interval=interval,
+            started_by=started_by,
+            seen=seen if started_by else None,
+            progress=app.progress,
+            live_log=live,
+            requested=False,
+        )
+    finally:
+        app.progress_end()
+    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    app.done(f"{watch.label} finished; task log: {final}", outcome_row(watch, outcome))
 
 
 @task.command("cancel", epilog=examples("vrgtask task cancel nightly-snapshot"))
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @output_options
 def cancel_task(task_ref: str) -> None:
-    """Cancel a running task."""
+    """Cancel a queued or running run of a task."""
+    from vrgtask.actions import send_action
+
     app = get_app()
     found = find_task(app, task_ref)
-    cancelled = app.client.tasks.cancel(found.key)
+    send_action(app.client, "tasks", found.key, "cancel", {})
+    cancelled = app.client.tasks.get(int(found.key), fields=task_fields(app.client))
     _done(app, "Cancelled", cancelled, f"; status: {cancelled.get('status')}")

@@ -17,11 +17,14 @@ from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no
 from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
 from vrgtask.commands.task import (
     find_task,
-    report_task_fired,
+    run_fired_task,
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
+from vrgtask.hints import command_hint
+from vrgtask.runs import wait_options
+from vrgtask.verify import verify_write
 
 __all__ = ["TASK_TRIGGER_COLUMNS", "trigger", "trigger_to_row"]
 
@@ -132,6 +135,12 @@ def create_trigger(task_ref: str, schedule_ref: str) -> None:
     task = find_task(app, task_ref)
     sched = find_schedule(app, schedule_ref)
     created = app.client.task_schedule_triggers.create(task=task.key, schedule=sched.key)
+    verify_write(
+        {"task": int(task.key), "schedule": int(sched.key)},
+        {"task": created.task_key, "schedule": created.schedule_key},
+        what=f"the creation of trigger {created.key}",
+        hint=command_hint(app, "trigger", "list", task.key),
+    )
     app.done(
         f"Created trigger {created.key} linking task {task.get('name')!r} (key {task.key}) "
         f"to schedule {sched.get('name')!r} (key {sched.key})",
@@ -163,19 +172,43 @@ def delete_trigger(trigger_id: int, yes: bool) -> None:
 @trigger.command(
     "run",
     epilog=examples(
-        "vrgtask trigger run 7", "vrgtask trigger run 7 -o json   (the task, read back)"
+        "vrgtask trigger run 7",
+        "vrgtask trigger run 7 --wait          (exit 1 if the run logs an error)",
+        "vrgtask trigger run 7 -o json         (how the task's start was seen)",
     ),
 )
 @click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
+@wait_options
 @output_options
-def run_trigger(trigger_id: int) -> None:
-    """Fire a trigger now: its task runs at once, whatever the schedule says."""
+def run_trigger(
+    trigger_id: int, wait: bool, timeout: float, start_timeout: float, interval: float | None
+) -> None:
+    """Fire a trigger now: its task runs at once, whatever the schedule says.
+
+    Reports whether the task was seen starting, or only queued; --wait
+    follows the run as 'task run --wait' does.
+    """
+    from vrgtask.actions import send_action
+
     app = get_app()
     client = app.client
     found = _get_trigger(app, trigger_id)
-    client.task_schedule_triggers.trigger(found.key)
+
+    def fire() -> None:
+        send_action(client, "task_schedule_triggers", found.key, "trigger", {})
+
     task_key = found.task_key
     if task_key is None:
+        fire()
         app.done(f"Triggered trigger {found.key}", trigger_to_row(found), TASK_TRIGGER_COLUMNS)
         return
-    report_task_fired(app, task_key, f"Triggered trigger {found.key}")
+    run_fired_task(
+        app,
+        task_key,
+        f"Triggered trigger {found.key}",
+        fire,
+        wait=wait,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
+    )

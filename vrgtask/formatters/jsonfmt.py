@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from vrgtask.formatters import Column, Formatter, RenderOptions
+from vrgtask.formatters import Column, Formatter, RenderOptions, value_text
 
 __all__ = ["JsonFormatter"]
 
@@ -17,6 +17,31 @@ def dumps(value: Any) -> str:
 
 
 _ONE_LINE = json.JSONEncoder(ensure_ascii=False, default=str)
+_CHUNK_ROWS = 500  # rows per write: few writes, and never the whole list as one text
+
+
+def _row_encoder() -> Any:
+    """One row as one line of JSON, as fast as the interpreter allows.
+
+    ``JSONEncoder.encode`` runs two Python-level calls per value before it
+    reaches the C encoder; for 10,000 rows that is half the time of the whole
+    encoding. CPython's C encoder called directly writes the same text (the
+    same separators, ``default=str``, non-ASCII kept). Elsewhere, the plain
+    encoder.
+    """
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:  # not CPython, or its C accelerator is missing
+        return _ONE_LINE.encode
+    c_encode = make(None, str, encoder.encode_basestring, None, ": ", ", ", False, False, True)
+
+    def encode_row(row: Any) -> str:
+        if isinstance(row, dict):
+            return "".join(c_encode(row, 0))
+        return _ONE_LINE.encode(row)
+
+    return encode_row
 
 
 class JsonFormatter(Formatter):
@@ -28,6 +53,8 @@ class JsonFormatter(Formatter):
     Python; the one-line encoder is C).
     """
 
+    structured = True
+
     def format_list(
         self,
         rows: Sequence[Mapping[str, Any]],
@@ -36,9 +63,32 @@ class JsonFormatter(Formatter):
     ) -> str:
         if not rows:
             return "[]"
-        encode = _ONE_LINE.encode
-        lines = ",\n  ".join(encode(row if isinstance(row, dict) else dict(row)) for row in rows)
+        encode = _row_encoder()
+        lines = ",\n  ".join([encode(row if isinstance(row, dict) else dict(row)) for row in rows])
         return f"[\n  {lines}\n]"
+
+    def write_list(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[Column],
+        options: RenderOptions,
+        write: Callable[[str], None],
+    ) -> None:
+        """The text of :meth:`format_list`, written a few hundred rows at a time."""
+        if not rows:
+            write("[]\n")
+            return
+        encode = _row_encoder()
+        last = len(rows) - 1
+        chunk: list[str] = ["[\n"]
+        for index, row in enumerate(rows):
+            line = encode(row if isinstance(row, dict) else dict(row))
+            chunk.append(f"  {line}\n" if index == last else f"  {line},\n")
+            if len(chunk) >= _CHUNK_ROWS:
+                write("".join(chunk))
+                chunk = []
+        chunk.append("]\n")
+        write("".join(chunk))
 
     def format_one(
         self,
@@ -47,3 +97,7 @@ class JsonFormatter(Formatter):
         options: RenderOptions,
     ) -> str:
         return dumps(dict(row))
+
+    def format_value(self, value: Any) -> str:
+        """``--query`` under json: the exact text, nothing escaped."""
+        return value_text(value)

@@ -5,16 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import tabulate as _tabulate_module
-from tabulate import tabulate
-
 from vrgtask.formatters import Column, Formatter, RenderOptions, cell_text
 
 __all__ = ["TableFormatter", "WideFormatter"]
 
-# Leading and trailing spaces are part of a name (" lead" is not "lead"):
-# tabulate would strip them.
-_tabulate_module.PRESERVE_WHITESPACE = True
+
+def _tabulate(body: list[list[str]], headers: list[str]) -> str:
+    # Imported here: the app loads this class just to ask whether it is
+    # structured (a confirmation sentence needs no tabulate).
+    import tabulate
+
+    # Leading and trailing spaces are part of a name (" lead" is not "lead"):
+    # tabulate would strip them.
+    tabulate.PRESERVE_WHITESPACE = True
+    return tabulate.tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True)
 
 
 def _styled(value: Any, column: Column, options: RenderOptions) -> str:
@@ -34,6 +38,7 @@ def _styled(value: Any, column: Column, options: RenderOptions) -> str:
 class TableFormatter(Formatter):
     """Columns for everyday use; a single object as a field/value table."""
 
+    structured = False
     wide = False
 
     def _columns(self, columns: Sequence[Column]) -> list[Column]:
@@ -47,9 +52,7 @@ class TableFormatter(Formatter):
     ) -> str:
         shown = self._columns(columns)
         body = [[_styled(row.get(c.key), c, options) for c in shown] for row in rows]
-        return tabulate(
-            body, headers=[c.title for c in shown], tablefmt="simple", disable_numparse=True
-        )
+        return _tabulate(body, [c.title for c in shown])
 
     def format_one(
         self,
@@ -58,7 +61,7 @@ class TableFormatter(Formatter):
         options: RenderOptions,
     ) -> str:
         body = [[c.title, _styled(row.get(c.key), c, options)] for c in columns]
-        return tabulate(body, headers=["Field", "Value"], tablefmt="simple", disable_numparse=True)
+        return _tabulate(body, ["Field", "Value"])
 
 
 class WideFormatter(TableFormatter):
