@@ -19,6 +19,8 @@ from click.core import ParameterSource
 from click_plugins import with_plugins
 
 from vrgtask import __version__
+from vrgtask.commands._common import FiniteFloat
+from vrgtask.config import MAX_TIMEOUT
 from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
 from vrgtask.errors import ExitCode, classify, one_line
 from vrgtask.formatters import formatter_names
@@ -252,7 +254,7 @@ def _with_command_plugins(group: click.Group) -> click.Group:
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(min=0, min_open=True, max=MAX_TIMEOUT),
     envvar="VERGE_TIMEOUT",
     show_envvar=True,
     metavar="SECONDS",

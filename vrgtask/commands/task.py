@@ -14,6 +14,7 @@ import click
 
 from vrgtask.commands._common import (
     NAME_OR_KEY,
+    FiniteFloat,
     JsonObject,
     LinkedGroup,
     enabled_filter,
@@ -70,6 +71,8 @@ TASK_DETAIL_COLUMNS = [
 ]
 
 NOUN = "task"
+#: The longest ``--wait --timeout`` accepted: a year, in seconds.
+MAX_WAIT = 365 * 86400
 
 
 #: Plain columns of the SDK's default projection that no row shows (the
@@ -475,7 +478,7 @@ def wait_for_task(
 @click.option("--wait", "-w", is_flag=True, help="Wait until the task has finished.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
+    type=FiniteFloat(min=0, max=MAX_WAIT),
     default=300,
     show_default=True,
     metavar="SECONDS",
@@ -483,7 +486,7 @@ def wait_for_task(
 )
 @click.option(
     "--interval",
-    type=click.FloatRange(min=1),
+    type=FiniteFloat(min=1, max=3600),
     default=1.0,
     show_default=True,
     metavar="SECONDS",
