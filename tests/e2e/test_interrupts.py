@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from collections.abc import Callable
 from importlib import metadata
 
 import pytest
-from support import run_cli, run_process
+from support import run_cli, run_process, spawn
 
 from vrgtask.sandbox.server import SandboxServer
 
@@ -67,17 +66,6 @@ def polls_after_execute(server: SandboxServer) -> int:
     )
 
 
-def start_run_wait() -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        RUN_WAIT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
-
-
 INTERRUPT_MOMENTS = ["while-waiting", "while-starting"]
 
 
@@ -91,8 +79,9 @@ def test_ctrl_c_during_run_wait_exits_130_and_the_task_keeps_running(
         # The SDK reads the task back right after the server accepted the run:
         # hold that answer so that Ctrl-C lands after the task has started.
         server.faults.add({"method": "GET", "path": f"^{TASK_PATH}$", "delay": 3, "times": 1})
-    proc = start_run_wait()
-    try:
+    with spawn(
+        RUN_WAIT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         if moment == "while-waiting":
             wait_for(lambda: polls_after_execute(server) >= 2, "the first --wait poll")
         else:
@@ -100,10 +89,6 @@ def test_ctrl_c_during_run_wait_exits_130_and_the_task_keeps_running(
             time.sleep(0.3)  # the client is now waiting for the delayed read-back
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert server.wait_idle(timeout=10)
 
     assert proc.returncode == 130, stderr
