@@ -348,8 +348,9 @@ _TIME_KEYS = (
     "date",
 )
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-#: Larger "epoch seconds" lie beyond year 5000: they are milliseconds.
-_MILLISECONDS_FROM = 100_000_000_000
+#: Epoch seconds end with year 9999 (the last date a schedule can have);
+#: larger numbers are milliseconds.
+_MILLISECONDS_FROM = 253_402_300_800  # 10000-01-01T00:00:00Z
 
 
 def _epoch_from_number(number: float) -> int | None:

@@ -157,9 +157,7 @@ def _read_code_file(_ctx: click.Context, param: click.Parameter, value: str | No
             raise click.BadParameter(f"{where} cannot be read", param=param)
         data = stream.read(CODE_MAX_BYTES + 1)
         if len(data) > CODE_MAX_BYTES:
-            raise click.BadParameter(
-                f"{where} is larger than {CODE_MAX_BYTES} bytes", param=param
-            )
+            raise click.BadParameter(f"{where} is larger than {CODE_MAX_BYTES} bytes", param=param)
     else:
         where = value
         try:
