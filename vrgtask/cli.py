@@ -95,7 +95,7 @@ class VrgtaskGroup(click.Group):
             raise _ReaderGone from None
 
 
-class _ReaderGone(Exception):  # noqa: N818  # a condition, not an error
+class _ReaderGone(Exception):  # a condition, not an error
     """stdout's reader went away (``| head -1``): not an error, exit 0."""
 
 

@@ -25,6 +25,7 @@ from vrgtask.commands._common import (
     examples,
     format_yes_no,
     nonempty,
+    optional_bool,
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -135,7 +136,7 @@ def schedule_to_row(schedule: Any) -> dict[str, Any]:
         "$key": int(schedule.key),
         "name": schedule.get("name"),
         "description": schedule.get("description", "") or "",
-        "enabled": schedule.is_enabled,
+        "enabled": optional_bool(schedule.get("enabled", True)),
         "repeat_every": schedule.get("repeat_every", "") or "",
         "repeat_display": schedule.repeat_every_display,
         "repeat_iteration": schedule.repeat_count if iteration is not None else 1,

@@ -24,6 +24,7 @@ from vrgtask.commands._common import (
     format_yes_no,
     is_key,
     nonempty,
+    optional_bool,
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -120,7 +121,7 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
         "name": get("name"),
         "description": get("description", "") or "",
         "status": get("status"),
-        "enabled": bool(get("enabled", False)),
+        "enabled": optional_bool(get("enabled", False)),
         "action": get("action", ""),
         "action_display": get("action_display"),
         "table": get("table", ""),
@@ -128,8 +129,8 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
         "owner_display": owner_display,
         "creator_display": creator_display,
         "last_run": get("last_run"),
-        "delete_after_run": bool(get("delete_after_run", False)),
-        "system_created": bool(get("system_created", False)),
+        "delete_after_run": optional_bool(get("delete_after_run", False)),
+        "system_created": optional_bool(get("system_created", False)),
         "progress": int(get("progress", 0)) if "progress" in task else None,
         "error": get("error"),
         "triggers_count": triggers_count,

@@ -1,4 +1,11 @@
-"""``csv``: a header of column keys, then one line per row, raw values."""
+"""``csv``: a header of column keys, then one line per row, raw values.
+
+A cell that a spreadsheet would run as a formula (text beginning with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``, the
+usual neutralisation: values come from the server, and a name such as
+``=HYPERLINK(...)`` must stay text. Numbers (``-5``) are left alone;
+``-o json`` always keeps the exact strings.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +20,24 @@ from vrgtask.formatters import Column, Formatter, RenderOptions, escape_control
 __all__ = ["CsvFormatter"]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """``'`` before text a spreadsheet would take for a formula."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
 def _raw(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return escape_control(str(value))
+        return neutralise(json.dumps(value, ensure_ascii=False))
+    return neutralise(escape_control(str(value)))
 
 
 class CsvFormatter(Formatter):
