@@ -224,8 +224,14 @@ class CliSession(requests.Session):
                 return super().send(request, **kwargs)
             except requests.exceptions.ChunkedEncodingError as exc:
                 if request.method != "GET" or attempt >= self.read_retries:
+                    cause = exc.args[0] if exc.args else exc
+                    while isinstance(cause, BaseException) and cause.args:
+                        if not isinstance(cause.args[-1], BaseException):
+                            break
+                        cause = cause.args[-1]
+                    reason = type(cause).__name__ if isinstance(cause, BaseException) else cause
                     raise requests.exceptions.ConnectionError(
-                        f"the connection broke while the answer was read ({exc})",
+                        f"the connection broke while the answer was read ({reason})",
                         request=request,
                     ) from exc
                 attempt += 1
