@@ -179,12 +179,18 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FileRefused("not a regular file")
-        if info.st_size > limit:
-            raise FileRefused(f"larger than {limit} bytes ({info.st_size} bytes)")
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise FileRefused("not a regular file")
+    if info.st_size > limit:
+        os.close(fd)
+        raise FileRefused(f"larger than {limit} bytes ({info.st_size} bytes)")
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise FileRefused(f"larger than {limit} bytes")

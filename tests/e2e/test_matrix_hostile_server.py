@@ -30,9 +30,10 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from support import Outcome, run_cli, spawn
+from support import Outcome, run_cli, run_process, spawn
 
 from .hostile_server import Behaviour, HostileServer
 
@@ -226,11 +227,14 @@ CASES: list[Case] = [
 
 
 def _one_error_line(out: Outcome) -> str:
+    """The one ``Error:`` line (a usage error, exit 2, also shows click's usage)."""
     assert "Traceback" not in out.stderr, out.stderr
     lines = out.stderr.splitlines()
-    assert len(lines) == 1, out.stderr
-    assert lines[0].startswith("Error: "), lines[0]
-    return lines[0]
+    if out.exit_code != 2:
+        assert len(lines) == 1, out.stderr
+    errors = [line for line in lines if line.startswith("Error: ")]
+    assert len(errors) == 1, out.stderr
+    return errors[0]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -392,3 +396,89 @@ def test_year_9999_runs_are_read_as_seconds(hostile: HostileServer) -> None:
     (run,) = json.loads(out.stdout)
     assert run["epoch"] == 253402214400
     assert run["execution_time"].startswith("9999-12-3")
+
+
+# -- hostile files and settings: a clear error naming them, never a hang ----------
+
+SETTINGS: list[tuple[str, dict[str, str], int, str]] = [
+    ("env-timeout-nan", {"VERGE_TIMEOUT": "nan"}, 2, "VERGE_TIMEOUT"),
+    ("env-timeout-inf", {"VERGE_TIMEOUT": "inf"}, 2, "VERGE_TIMEOUT"),
+    ("env-timeout-1e400", {"VERGE_TIMEOUT": "1e400"}, 2, "VERGE_TIMEOUT"),
+    ("retry-backoff-nan", {"VERGE_RETRY_BACKOFF": "nan"}, 3, "VERGE_RETRY_BACKOFF"),
+    ("retry-backoff-inf", {"VERGE_RETRY_BACKOFF": "inf"}, 3, "VERGE_RETRY_BACKOFF"),
+    ("retry-backoff-1e400", {"VERGE_RETRY_BACKOFF": "1e400"}, 3, "VERGE_RETRY_BACKOFF"),
+    ("retry-backoff-120", {"VERGE_RETRY_BACKOFF": "120"}, 3, "VERGE_RETRY_BACKOFF"),
+    ("retry-total-million", {"VERGE_RETRY_TOTAL": "1000000"}, 3, "VERGE_RETRY_TOTAL"),
+    ("retry-total-negative", {"VERGE_RETRY_TOTAL": "-1"}, 3, "VERGE_RETRY_TOTAL"),
+    ("config-dev-zero", {"VRGTASK_CONFIG": "/dev/zero"}, 3, "not a regular file"),
+    ("config-dev-urandom", {"VRGTASK_CONFIG": "/dev/urandom"}, 3, "not a regular file"),
+    ("config-directory", {"VRGTASK_CONFIG": "/"}, 3, "not a regular file"),
+]
+CONFIGS: list[tuple[str, str, str]] = [
+    ("config-timeout-nan", "[default]\ntimeout = nan\n", "finite"),
+    ("config-timeout-inf", "[default]\ntimeout = inf\n", "finite"),
+    ("config-timeout-1e400", "[default]\ntimeout = 1e400\n", "finite"),
+    ("config-timeout-huge", "[default]\ntimeout = 1e9\n", "at most"),
+    ("config-host-with-password", '[default]\nhost = "https://admin:secretPW@h/"\n', "credentials"),
+    ("config-too-large", "# " + "x" * (1024 * 1024 + 10) + "\n", "larger than"),
+    ("config-nested-deep", "x = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML"),
+]
+
+
+@pytest.mark.parametrize(
+    ("env", "code", "needle"), [s[1:] for s in SETTINGS], ids=[s[0] for s in SETTINGS]
+)
+def test_hostile_setting_is_refused_by_name(
+    hostile: HostileServer, env: dict[str, str], code: int, needle: str
+) -> None:
+    out = run_process("task", "list", env=env, timeout=60)
+    line = _one_error_line(out)
+    assert out.exit_code == code, line
+    assert needle in line
+    assert hostile.seen == []  # refused before any request
+
+
+@pytest.mark.parametrize(("text", "needle"), [c[1:] for c in CONFIGS], ids=[c[0] for c in CONFIGS])
+def test_hostile_config_file_is_refused_by_name(
+    hostile: HostileServer, tmp_path: Path, text: str, needle: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    out = run_cli("task", "list", env={"VRGTASK_CONFIG": str(path), "VERGE_HOST": ""})
+    line = _one_error_line(out)
+    assert out.exit_code == 3, line
+    assert needle in line, line
+    assert "secretPW" not in out.stderr
+    assert hostile.seen == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+@pytest.mark.parametrize("where", ["config", "code-file"])
+def test_a_fifo_is_refused_without_waiting_for_a_writer(
+    hostile: HostileServer, tmp_path: Path, where: str
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    if where == "config":
+        out = run_process("task", "list", env={"VRGTASK_CONFIG": str(fifo)}, timeout=60)
+        code = 3
+    else:
+        out = run_process("script", "create", "--name", "s", "--code-file", str(fifo), timeout=60)
+        code = 2
+    line = _one_error_line(out)
+    assert out.exit_code == code, line
+    assert "not a regular file" in line
+    assert hostile.seen == []
+
+
+def test_an_oversized_code_file_is_refused(hostile: HostileServer, tmp_path: Path) -> None:
+    big = tmp_path / "big.gcs"
+    with big.open("wb") as handle:  # sparse: no 5 MiB written to disk
+        handle.truncate(5 * 1024 * 1024)
+    out = run_cli("script", "create", "--name", "s", "--code-file", str(big))
+    line = _one_error_line(out)
+    assert out.exit_code == 2, line
+    assert "--code-file" in line
+    assert "larger than" in line
+    assert hostile.seen == []
