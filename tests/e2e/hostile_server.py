@@ -26,7 +26,6 @@ import re
 import socket
 import ssl
 import struct
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -190,13 +189,13 @@ class _Handler(BaseHTTPRequestHandler):
 class HostileServer:
     """The emulator behind HTTPS on 127.0.0.1, with hostile behaviours."""
 
-    def __init__(self, extra_tasks: int = 0) -> None:
+    def __init__(self, directory: Path, extra_tasks: int = 0) -> None:
         self.emulator = Emulator(MemoryStore(seed_state(extra_tasks)))
         self.behaviours: list[Behaviour] = []
         self.seen: list[Seen] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self._dir = Path(tempfile.mkdtemp(prefix="vrgtask-test-hostile-"))
+        self._dir = directory
         ca = trustme.CA()
         self.ca_path = self._dir / "ca.pem"
         ca.cert_pem.write_to_path(str(self.ca_path))
@@ -259,6 +258,3 @@ class HostileServer:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._thread.join(timeout=10)
-            for path in self._dir.iterdir():
-                path.unlink()
-            self._dir.rmdir()

@@ -47,8 +47,8 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
 @pytest.fixture(scope="module")
-def hostile_server() -> Iterator[HostileServer]:
-    server = HostileServer(extra_tasks=5000)
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileServer]:
+    server = HostileServer(tmp_path_factory.mktemp("hostile-ca"), extra_tasks=5000)
     with server.running():
         yield server
 
