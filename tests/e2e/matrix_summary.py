@@ -51,6 +51,7 @@ MATRICES: dict[str, str] = {
     "test_secrets": "Secrets: never printed, redacted log, TLS failure",
     "test_interrupts": "Ctrl-C, delete without --yes, broken plugins",
     "test_sandbox_durability": "Sandbox durability: concurrency, kills, corrupt file",
+    "test_matrix_hostile_server": "Hostile servers, files and settings: bounded, one line",
 }
 
 
