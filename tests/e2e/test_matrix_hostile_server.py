@@ -316,16 +316,20 @@ def test_reader_that_goes_away_is_not_an_error(hostile: HostileServer, argv: lis
     assert proc.returncode == 0
 
 
-@pytest.mark.skipif(os.name != "posix", reason="closing fd 1 is POSIX shell syntax")
-def test_closed_stdout_is_not_a_crash(hostile: HostileServer) -> None:
+@pytest.mark.skipif(os.name != "posix", reason="closing a descriptor is POSIX shell syntax")
+@pytest.mark.parametrize("closing", [">&-", "<&-", "<&- >&-"], ids=["stdout", "stdin", "both"])
+def test_closed_standard_streams_are_not_a_crash(hostile: HostileServer, closing: str) -> None:
     with spawn(
-        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "vrgtask", "task", "list"],
+        ["sh", "-c", f'exec "$@" {closing}', "sh", sys.executable, "-m", "vrgtask", "task", "list"],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
     ) as proc:
-        _, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=120)
     assert err == ""
     assert proc.returncode == 0
+    if ">&-" not in closing:
+        assert "nightly-snapshot" in out
 
 
 ENCODED = [("table", []), ("json", ["-o", "json"]), ("csv", ["-o", "csv"])]
