@@ -36,6 +36,10 @@ class VrgtaskGroup(click.Group):
 
     ``CliRunner.invoke(cli, ...)`` and the console script go through the same
     path, so tests see exactly the exit codes and messages users see.
+
+    A reader of stdout that goes away (``| head -1``) ends the command with
+    exit 0 and no message, whatever the format; closed standard streams and
+    text the output encoding cannot carry never make it fail.
     """
 
     def main(

@@ -15,6 +15,11 @@ The configuration file is the one ``vrg`` users already have
 Keys: host, token, api_key (same as token), username, password, verify_ssl,
 output, timeout. A named profile is used on its own: its missing keys are not
 taken from ``[default]``, so one system's credentials never reach another.
+
+The file must be a regular file of at most :data:`CONFIG_MAX_BYTES` (a device
+or a FIFO is refused without being read), numbers must be finite and within
+bounds, and a host URL must not carry credentials: each refusal is a
+ConfigError (exit 3) naming the setting, never echoing a secret.
 """
 
 from __future__ import annotations
