@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from unittest.mock import MagicMock
@@ -109,6 +116,44 @@ def run_cli(*args: str, input: str | None = None, env: dict[str, str] | None = N
     return Outcome(result.exit_code, result.stdout, result.stderr, result.exception)
 
 
+def default_sigint() -> None:
+    """``preexec_fn`` of every child: SIGINT back to its default.
+
+    A suite started with SIGINT ignored (``nohup``, ``&`` in a script) would
+    otherwise hand the ignoring on to every child (exec keeps ignored
+    signals), and a child that is meant to stop on Ctrl-C would never stop.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+#: Keyword arguments that make a child independent of how the suite was started.
+CHILD_KWARGS: dict[str, Any] = {"preexec_fn": default_sigint} if os.name == "posix" else {}
+
+
+@contextlib.contextmanager
+def spawn(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, **kwargs: Any
+) -> Iterator[subprocess.Popen[str]]:
+    """A child process with default SIGINT handling and a scratch TMPDIR.
+
+    On leaving, a child still running is killed, and its scratch directory
+    (where it made its temporary folders, ``vrgtask-sandbox-*`` among them)
+    is removed, even when the child was killed before cleaning up itself.
+    """
+    scratch = tempfile.mkdtemp(prefix="vrgtask-test-child-")
+    full_env = {**os.environ, **(env or {}), "TMPDIR": scratch}
+    kwargs.setdefault("text", True)
+    proc = subprocess.Popen(list(argv), env=full_env, **CHILD_KWARGS, **kwargs)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.communicate(timeout=30)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def run_process(
     *args: str,
     input: str | None = None,
@@ -116,17 +161,16 @@ def run_process(
     timeout: float = 60,
 ) -> Outcome:
     """``python -m vrgtask ARGS`` as a separate process (stdin/stdout are pipes)."""
-    import os
-    import subprocess
-    import sys
-
-    proc = subprocess.run(
+    with spawn(
         [sys.executable, "-m", "vrgtask", *args],
-        input=input if input is not None else "",
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-        check=False,
-    )
-    return Outcome(proc.returncode, proc.stdout, proc.stderr, None)
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(input if input is not None else "", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    return Outcome(proc.returncode, stdout, stderr, None)

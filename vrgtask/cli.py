@@ -9,19 +9,23 @@ else keeps working.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import click
 from click.core import ParameterSource
 
 from vrgtask import __version__
+from vrgtask.config import MAX_TIMEOUT
 from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
 from vrgtask.errors import ExitCode, classify, one_line
-from vrgtask.formatters import formatter_names
+from vrgtask.formatters import escape_control, formatter_names
 from vrgtask.loader import LazyCommandGroup
+from vrgtask.params import FiniteFloat
 
 __all__ = ["VrgtaskGroup", "cli", "main", "run"]
 
@@ -31,6 +35,10 @@ class VrgtaskGroup(LazyCommandGroup):
 
     ``CliRunner.invoke(cli, ...)`` and the console script go through the same
     path, so tests see exactly the exit codes and messages users see.
+
+    A reader of stdout that goes away (``| head -1``) ends the command with
+    exit 0 and no message, whatever the format; closed standard streams and
+    text the output encoding cannot carry never make it fail.
     """
 
     def main(
@@ -41,7 +49,8 @@ class VrgtaskGroup(LazyCommandGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        code = self._run(args, prog_name or "vrgtask", complete_var, **extra)
+        with _safe_streams():
+            code = self._run(args, prog_name or "vrgtask", complete_var, **extra)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -68,6 +77,8 @@ class VrgtaskGroup(LazyCommandGroup):
             return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
         except click.exceptions.Exit as exc:
             return exc.exit_code
+        except _ReaderGone:
+            return ExitCode.OK
         except KeyboardInterrupt:
             click.echo("Error: interrupted", err=True)
             return ExitCode.INTERRUPTED
@@ -83,6 +94,90 @@ class VrgtaskGroup(LazyCommandGroup):
         found = super().resolve_command(ctx, args)
         ctx.meta["vrgtask.subcommand"] = found  # a fleet checks the command (vrgtask/fleet.py)
         return found
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            _silence_stdout()
+            raise _ReaderGone from None
+
+
+class _ReaderGone(Exception):  # a condition, not an error
+    """stdout's reader went away (``| head -1``): not an error, exit 0."""
+
+
+def _silence_stdout() -> None:
+    """Send what is left for stdout to the null device, so that the
+    interpreter's last flush cannot fail on the broken pipe again."""
+    stdout = sys.stdout
+    try:
+        fd = stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _escape_unencodable(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: what the output encoding cannot carry, as ``\\uXXXX``.
+
+    The form is JSON's, so ``-o json`` stays valid JSON (astral characters
+    become surrogate pairs) and tables stay readable.
+    """
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    parts = []
+    for char in exc.object[exc.start : exc.end]:
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            parts.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            parts.append(f"\\u{code:04x}")
+    return "".join(parts), exc.end
+
+
+@contextlib.contextmanager
+def _safe_streams() -> Iterator[None]:
+    """Standard streams that cannot crash a command.
+
+    * A stream closed at start-up (``>&-``) is None in Python: it becomes the
+      null device for this run (like a reader that went away).
+    * Text the stream's encoding cannot carry (``PYTHONIOENCODING=latin-1``,
+      lone surrogates from a server's JSON) is escaped, not an error.
+    """
+    import codecs
+
+    codecs.register_error("vrgtask.escape", _escape_unencodable)
+    opened = []
+    saved = (sys.stdin, sys.stdout, sys.stderr)
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            handle = open(os.devnull, mode, encoding="utf-8")  # noqa: SIM115
+            opened.append(handle)
+            setattr(sys, name, handle)
+    restore = []
+    for stream in (sys.stdout, sys.stderr):
+        errors = getattr(stream, "errors", None)
+        if errors and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors="vrgtask.escape")
+                restore.append((stream, errors))
+    try:
+        yield
+    finally:
+        for stream, errors in restore:
+            with contextlib.suppress(Exception):
+                stream.reconfigure(errors=errors)
+        sys.stdin, sys.stdout, sys.stderr = saved
+        for handle in opened:
+            handle.close()
 
 
 _APP: list[Any] = []
@@ -107,7 +202,10 @@ def _report(exc: BaseException, verbosity: int) -> int:
         import traceback  # only on this path: start-up stays light
 
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        click.echo(redact(trace, secrets), err=True, nl=False)
+        # A server's message ends up in the traceback too: escaped like every
+        # other output, so it cannot drive the terminal.
+        lines = redact(trace, secrets).splitlines()
+        click.echo("".join(f"{escape_control(line)}\n" for line in lines), err=True, nl=False)
     click.echo(f"Error: {one_line(redact(message, secrets))}", err=True)
     return int(code)
 
@@ -245,7 +343,7 @@ def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: st
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteFloat(min=0, min_open=True, max=MAX_TIMEOUT),
     envvar="VERGE_TIMEOUT",
     show_envvar=True,
     metavar="SECONDS",

@@ -16,36 +16,285 @@ Why vrgtask hands the SDK a session of its own (``VergeClient(session=...)``):
   writes are sent once. Connection attempts that never reached the server are
   retried for every method (nothing was sent). ``VERGE_RETRY_TOTAL`` and
   ``VERGE_RETRY_BACKOFF`` tune it.
+* Whole-request timeout: requests' ``timeout`` bounds each socket operation,
+  so a server trickling a byte a second would keep vrgtask waiting forever.
+  :class:`CliSession` bounds each request as a whole -- connecting, sending,
+  the answer's headers and body, retries and their back-off -- by
+  ``--timeout`` (exit 9).
+* Broken reads: a connection that breaks while the answer's body is read is
+  retried for GET, like a failure before the answer (urllib3 does not see the
+  body being read).
+* Redirects to another origin (scheme, host or port) are refused, never
+  followed: a redirect must not move the request (and a POST turned into a
+  GET) to another server.
+* Answers that cannot be an API's (a non-object in a list, a ``$key`` that is
+  not a number) are refused as "the server's response is not valid" (exit 1).
 * The ``-vv`` request log, with the Authorization header redacted.
 * The embedded sandbox: an adapter that answers in-process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
 from vrgtask.config import Settings
-from vrgtask.errors import ConfigError
+from vrgtask.errors import ConfigError, ExitCode, InvalidResponseError, VrgtaskError
 
 if TYPE_CHECKING:
     from pyvergeos import VergeClient
     from requests.models import PreparedRequest
     from requests.sessions import _Settings
 
-__all__ = ["RETRY_STATUSES", "CliSession", "connect", "make_session", "redact_headers"]
+__all__ = [
+    "RETRY_STATUSES",
+    "CliSession",
+    "RequestTimeoutError",
+    "check_answer",
+    "connect",
+    "make_session",
+    "redact_headers",
+]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Back-off of the broken-read retries never exceeds this (seconds).
+_BACKOFF_MAX = 60.0
+#: ``/api/v4/<table>`` (a collection) or ``/api/v4/<table>/<key>`` (one row).
+_API_PATH = re.compile(r"/api/v4/[A-Za-z0-9_]+(/[0-9]+)?/?")
+
+
+class RequestTimeoutError(VrgtaskError):
+    """A request as a whole took longer than ``--timeout``.
+
+    Deliberately not an ``OSError``: raised from the timer while urllib3 or
+    requests is blocked, it must pass through their handlers (which would
+    retry an ``OSError``) and end the request.
+    """
+
+    exit_code = ExitCode.TIMEOUT
+
+
+class RedirectRefusedError(VrgtaskError):
+    """The server redirected the request to another origin."""
+
+    exit_code = ExitCode.CONNECTION
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    default = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port if port is not None else default
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float, message: str) -> Iterator[None]:
+    """Raise :class:`RequestTimeoutError` in this thread after ``seconds``.
+
+    A real-time timer interrupts whatever blocks (a socket read that keeps
+    receiving one byte at a time, a back-off sleep). Only the main thread
+    receives signals: elsewhere, and where there is no ``setitimer``, the
+    per-operation socket timeout is all there is.
+    """
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise RequestTimeoutError(message)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: Tables whose keys are text, not numbers (vergeos-api.md: volumes by SHA-1,
+#: recipes by name); every other ``$key`` is a number, possibly sent as text.
+TEXT_KEY_TABLES = frozenset({"volumes", "vm_recipes", "tenant_recipes"})
+
+
+def _valid_key(value: Any, table: str) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    if not isinstance(value, str):
+        return False
+    if table in TEXT_KEY_TABLES:
+        return value.isprintable() and 0 < len(value) <= 256
+    return value.isascii() and value.isdigit()
+
+
+def _projects_key(query: str) -> bool:
+    """Whether a read with this query string must answer rows with ``$key``:
+    no ``fields`` (the default projection has it), or ``fields`` naming it."""
+    from urllib.parse import parse_qs
+
+    fields = parse_qs(query).get("fields")
+    if not fields:
+        return True
+    names = {part.strip().split(" ")[0] for part in fields[-1].split(",")}
+    return bool(names & {"$key", "all", "most", "summary"})
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_answer(method: str, path: str, parsed: Any, query: str = "") -> None:
+    """Refuse a parsed 2xx answer that no VergeOS API gives.
+
+    A collection read must answer a list of objects, each carrying ``$key``
+    when the read asked for it (see :func:`_projects_key`); any ``$key`` must
+    be a number (text in :data:`TEXT_KEY_TABLES`). Raises :class:`InvalidResponseError`.
+    """
+    match = _API_PATH.fullmatch(path) if method == "GET" else None
+    collection = match is not None and match.group(1) is None
+    keyed = collection and _projects_key(query)
+    table = path.removeprefix("/api/v4/").split("/")[0]
+    if isinstance(parsed, list):
+        for index, item in enumerate(parsed):
+            if not isinstance(item, dict):
+                if not collection:
+                    continue
+                raise InvalidResponseError(
+                    f"item {index} of the list is {type(item).__name__} "
+                    f"{_describe(item)}, not an object"
+                )
+            if keyed and "$key" not in item:
+                raise InvalidResponseError(f"item {index} of the list has no $key")
+            if "$key" in item and not _valid_key(item["$key"], table):
+                raise InvalidResponseError(
+                    f"item {index} of the list has $key {_describe(item['$key'])}, not a number"
+                )
+    elif isinstance(parsed, dict):
+        if "$key" in parsed and not _valid_key(parsed["$key"], table):
+            raise InvalidResponseError(f"$key is {_describe(parsed['$key'])}, not a number")
+    elif collection:
+        raise InvalidResponseError(f"a list was expected, not {type(parsed).__name__}")
+
+
+_TOO_DEEP = object()
+
+
+def _install_json(response: requests.Response, value: Any) -> None:
+    """Make ``response.json()`` return ``value`` (parsed once, checked)."""
+
+    def parsed(**_kwargs: Any) -> Any:
+        return value
+
+    setattr(response, "json", parsed)  # noqa: B010  # an instance attribute over the method
 
 
 class CliSession(requests.Session):
-    """A session whose ``verify=False`` survives the CA-bundle variables."""
+    """A session whose ``verify=False`` survives the CA-bundle variables,
+    that bounds each request as a whole, retries broken reads of GET
+    answers, refuses cross-origin redirects and checks the answers.
+    """
+
+    #: Seconds one request may take in all (``--timeout``); 0: no bound.
+    total_timeout: float = 0.0
+    #: Retries of a GET whose answer broke while its body was read.
+    read_retries: int = 0
+    backoff: float = 0.0
+    _sending = False
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self._sending:  # the follow-up of a redirect: already bounded
+            return super().send(request, **kwargs)
+        self._sending = True
+        try:
+            message = (
+                f"the request timed out: no complete answer within --timeout "
+                f"({self.total_timeout:g} s, retries included)"
+            )
+            with _deadline(self.total_timeout, message):
+                response = self._send_retrying(request, **kwargs)
+                if not kwargs.get("stream"):
+                    self._check(request, response)
+            return response
+        finally:
+            self._sending = False
+
+    def _send_retrying(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        attempt = 0
+        while True:
+            try:
+                return super().send(request, **kwargs)
+            except requests.exceptions.ChunkedEncodingError as exc:
+                if request.method != "GET" or attempt >= self.read_retries:
+                    cause = exc.args[0] if exc.args else exc
+                    while isinstance(cause, BaseException) and cause.args:
+                        if not isinstance(cause.args[-1], BaseException):
+                            break
+                        cause = cause.args[-1]
+                    reason = type(cause).__name__ if isinstance(cause, BaseException) else cause
+                    raise requests.exceptions.ConnectionError(
+                        f"the connection broke while the answer was read ({reason})",
+                        request=request,
+                    ) from exc
+                attempt += 1
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), _BACKOFF_MAX))
+
+    def _check(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        if not response.content:
+            return
+        try:
+            value = response.json()
+        except RecursionError:
+            value = _TOO_DEEP
+        except ValueError:
+            return  # not JSON at all: pyvergeos reports that itself
+        if not 200 <= response.status_code < 300:
+            # An error answer: pyvergeos takes its message from the JSON.
+            if value is _TOO_DEEP:
+                _install_json(
+                    response, "the server's error answer is not valid (nested too deeply)"
+                )
+            return
+        if value is _TOO_DEEP:
+            raise InvalidResponseError("a value is nested too deeply")
+        url = urlsplit(str(request.url))
+        check_answer(str(request.method), url.path, value, url.query)
+        _install_json(response, value)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target is not None:
+            where = urljoin(str(resp.url), target)
+            if _origin(where) != _origin(str(resp.url)):
+                scheme, host, port = _origin(where)
+                raise RedirectRefusedError(
+                    f"the server redirected the request to another origin "
+                    f"({scheme}://{host}:{port}); vrgtask does not follow redirects away from "
+                    "the host it was given: point --host at the API's own address"
+                )
+        return target
 
     def merge_environment_settings(
         self,
@@ -133,6 +382,10 @@ def make_session(
     """The session vrgtask gives the SDK (see the module docstring)."""
     session = CliSession()
     session.verify = settings.verify_ssl
+    if not settings.sandbox:
+        session.total_timeout = settings.timeout
+        session.read_retries = settings.retry_total
+        session.backoff = settings.retry_backoff
     if not settings.verify_ssl:
         # The user turned verification off on purpose (--insecure); urllib3
         # would otherwise warn on every request, as the SDK also avoids.

@@ -16,6 +16,11 @@ Keys: host, token, api_key, username, password, verify_ssl, output, timeout.
 A named profile is used on its own: its missing keys are not taken from
 ``[default]``, so one system's credentials never reach another.
 
+The file must be a regular file of at most :data:`CONFIG_MAX_BYTES` (a device
+or a FIFO is refused without being read), numbers must be finite and within
+bounds, and a host URL must not carry credentials: each refusal is a
+ConfigError (exit 3) naming the setting, never echoing a secret.
+
 An API key is sent as a bearer token, as ``vrg`` does. ``token`` and
 ``api_key`` follow the same precedence as every other setting (``--api-key``
 beats ``VERGE_TOKEN``, ``VERGE_API_KEY`` beats a profile's ``token``); given at
@@ -24,6 +29,7 @@ the same level, ``token`` wins.
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import sys
@@ -36,9 +42,13 @@ from urllib.parse import urlsplit
 from vrgtask.errors import ConfigError
 
 __all__ = [
+    "CONFIG_MAX_BYTES",
     "DEFAULT_OUTPUT",
     "DEFAULT_TIMEOUT",
     "ENV_VARS",
+    "MAX_RETRY_BACKOFF",
+    "MAX_RETRY_TOTAL",
+    "MAX_TIMEOUT",
     "OPTION_KEYS",
     "PROFILE_KEYS",
     "SANDBOX_HOST",
@@ -50,6 +60,7 @@ __all__ = [
     "parse_bool",
     "profile_names",
     "read_config_file",
+    "read_regular_file",
     "resolve",
 ]
 
@@ -57,6 +68,13 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_OUTPUT = "table"
 DEFAULT_RETRY_TOTAL = 3
 DEFAULT_RETRY_BACKOFF = 1.0
+#: Upper bounds of the numeric settings: a value above them is a typo (or
+#: hostile), refused with exit 3 (exit 2 for an option) naming the setting.
+MAX_TIMEOUT = 86400.0
+MAX_RETRY_TOTAL = 10
+MAX_RETRY_BACKOFF = 60.0
+#: The configuration file is read only if it is a regular file of at most this size.
+CONFIG_MAX_BYTES = 1024 * 1024
 #: The reserved host name that selects the embedded sandbox.
 SANDBOX_HOST = "sandbox"
 
@@ -160,10 +178,20 @@ def parse_bool(value: Any, what: str) -> bool:
 
 
 def normalize_host(value: str, what: str = "host") -> str:
-    """``host``, ``host:port`` or ``https://host[:port]/`` -> ``host[:port]``."""
+    """``host``, ``host:port`` or ``https://host[:port]/`` -> ``host[:port]``.
+
+    A URL carrying credentials (``https://user:password@host/``) is refused
+    without repeating any of it: the message must not show the password.
+    """
     text = value.strip()
     if not text:
         raise ConfigError(f"{what} is empty")
+    if "@" in text:
+        raise ConfigError(
+            f"{what}: credentials in the host URL (user:password@) are not accepted and are "
+            "not shown here; give the host alone and pass them with --username and "
+            "VERGE_PASSWORD (or --token / VERGE_TOKEN)"
+        )
     if "://" in text:
         parts = urlsplit(text)
         if parts.scheme.lower() != "https":
@@ -174,7 +202,7 @@ def normalize_host(value: str, what: str = "host") -> str:
             raise ConfigError(f"{what} {value!r}: give the host, not a path")
         text = parts.netloc
     text = text.rstrip("/")
-    if not text or "/" in text or any(ch.isspace() for ch in text) or "@" in text:
+    if not text or "/" in text or any(ch.isspace() for ch in text):
         raise ConfigError(f"{what} {value!r} is not a host name, host:port or https:// URL")
     if text.startswith("["):  # [ipv6]:port
         return text
@@ -183,6 +211,39 @@ def normalize_host(value: str, what: str = "host") -> str:
     if sep and host and ":" not in host and bad_port:
         raise ConfigError(f"{what} {value!r}: port must be a number from 1 to 65535")
     return text
+
+
+class FileRefused(ValueError):
+    """A file that is not a regular file, or is larger than allowed."""
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Devices (``/dev/zero``, ``/dev/urandom``), FIFOs and directories are
+    refused without reading: they never end, or block. The file is opened
+    without blocking and checked on the open descriptor, so what is checked
+    is what is read. Raises :class:`FileRefused` (a readable reason) or
+    ``OSError``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise FileRefused("not a regular file")
+    if info.st_size > limit:
+        os.close(fd)
+        raise FileRefused(f"larger than {limit} bytes ({info.st_size} bytes)")
+    with os.fdopen(fd, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileRefused(f"larger than {limit} bytes")
+    return data
 
 
 def config_path(env: Mapping[str, str]) -> Path:
@@ -199,12 +260,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = read_regular_file(path, CONFIG_MAX_BYTES)
+    except FileRefused as exc:
+        raise ConfigError(f"config file {path} is {exc}; point VRGTASK_CONFIG at a file") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text: {exc.reason}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"config file {path} is not valid TOML: nested too deeply") from None
     return dict(data)
 
 
@@ -352,12 +420,15 @@ def resolve(
 
     timeout = pick("timeout")
     if timeout is not None:
+        where = f"timeout (from {sources['timeout']})"
         try:
             settings.timeout = float(timeout)
-        except (TypeError, ValueError):
-            raise ConfigError(f"timeout (from {sources['timeout']}): not a number") from None
-        if settings.timeout <= 0:
-            raise ConfigError(f"timeout (from {sources['timeout']}): must be above 0")
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(f"{where}: not a number") from None
+        if not math.isfinite(settings.timeout):
+            raise ConfigError(f"{where}: must be a finite number of seconds")
+        if not 0 < settings.timeout <= MAX_TIMEOUT:
+            raise ConfigError(f"{where}: must be above 0 and at most {MAX_TIMEOUT:g} seconds")
 
     output = pick("output")
     if output is not None:
@@ -367,17 +438,19 @@ def resolve(
         state = Path(str(profile["sandbox_state"])).expanduser()
         settings.sandbox_state = str(state if state.is_absolute() else path.parent / state)
 
-    for var, attr, kind in (
-        ("VERGE_RETRY_TOTAL", "retry_total", int),
-        ("VERGE_RETRY_BACKOFF", "retry_backoff", float),
+    for var, attr, kind, highest in (
+        ("VERGE_RETRY_TOTAL", "retry_total", int, MAX_RETRY_TOTAL),
+        ("VERGE_RETRY_BACKOFF", "retry_backoff", float, MAX_RETRY_BACKOFF),
     ):
         raw = env.get(var, "").strip()
         if raw:
             try:
                 value = kind(raw)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise ConfigError(f"{var}: expected a number, got {raw!r}") from None
-            if value < 0:
-                raise ConfigError(f"{var}: must not be negative")
+            if not math.isfinite(value):
+                raise ConfigError(f"{var}: must be a finite number")
+            if not 0 <= value <= highest:
+                raise ConfigError(f"{var}: must be from 0 to {highest:g}")
             setattr(settings, attr, value)
     return settings

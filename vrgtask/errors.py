@@ -18,6 +18,7 @@ __all__ = [
     "ConflictError",
     "ExitCode",
     "InterruptedWait",
+    "InvalidResponseError",
     "NotFoundError",
     "RunNotStartedError",
     "TaskFailedError",
@@ -74,6 +75,15 @@ class ConflictError(VrgtaskError):
     """A name matches several objects, or the server refused with 409."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class InvalidResponseError(VrgtaskError):
+    """The server answered something no VergeOS API answers."""
+
+    exit_code = ExitCode.ERROR
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"the server's response is not valid: {detail}")
 
 
 class TaskFailedError(VrgtaskError):
@@ -238,6 +248,38 @@ def _classify_sdk(exc: BaseException) -> tuple[ExitCode, str] | None:
     return None
 
 
+#: Exceptions that reading a malformed answer raises (``int(None)``, a
+#: string where an object belongs, a missing ``$key``).
+_DATA_ERRORS = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError)
+_ROW_BUILDER = re.compile(r"(?:^|_)(?:to_row|rows?)$")
+
+
+def _reading_an_answer(exc: BaseException) -> bool:
+    """True when ``exc`` was raised while an answer was turned into rows.
+
+    That is: inside a method of a pyvergeos model object (the accessors of
+    what the server sent), or in a command's row builder (``*_to_row``,
+    ``*_rows``). A failure there means the server sent something no VergeOS
+    answers; anywhere else it is a bug, reported as unexpected.
+    """
+    tb = exc.__traceback__
+    model: type | None = None
+    while tb is not None:
+        frame = tb.tb_frame
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith("vrgtask.commands") and _ROW_BUILDER.search(frame.f_code.co_name):
+            return True
+        if module.startswith("pyvergeos.resources") and "self" in frame.f_locals:
+            if model is None:
+                from pyvergeos.resources.base import ResourceObject
+
+                model = ResourceObject
+            if isinstance(frame.f_locals["self"], model):
+                return True
+        tb = tb.tb_next
+    return False
+
+
 def classify(exc: BaseException) -> tuple[ExitCode, str]:
     """Exit code and one-line message for any exception a command let escape."""
     for e in _chain(exc):
@@ -259,5 +301,10 @@ def classify(exc: BaseException) -> tuple[ExitCode, str]:
             return found
     if isinstance(exc, json.JSONDecodeError):
         return ExitCode.ERROR, "the server's response is not valid JSON"
+    if isinstance(exc, RecursionError):
+        return ExitCode.ERROR, "the server's response is not valid: a value is nested too deeply"
+    if isinstance(exc, _DATA_ERRORS) and _reading_an_answer(exc):
+        detail = str(exc) or type(exc).__name__
+        return ExitCode.ERROR, f"the server's response is not valid: {detail}"
     text = str(exc) or type(exc).__name__
     return ExitCode.ERROR, f"unexpected error: {type(exc).__name__}: {text}"

@@ -521,33 +521,47 @@ def progress_visible(quiet: bool) -> bool:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def wait_options(func: F) -> F:
-    """``--wait``, ``--timeout``, ``--start-timeout`` and ``--interval``."""
+#: The longest ``--timeout`` accepted for a wait: a year, in seconds.
+MAX_WAIT = 365 * 86400
+
+
+def timing_options(func: F, *, prefix: str = "") -> F:
+    """``--timeout``, ``--start-timeout`` and ``--interval`` of a wait.
+
+    Every value must be a finite number (no nan, inf or 1e400) within bounds.
+    """
+    from vrgtask.params import FiniteFloat
+
     func = click.option(
         "--interval",
-        type=click.FloatRange(min=1),
+        type=FiniteFloat(min=1, max=3600),
         default=None,
         metavar="SECONDS",
-        help="With --wait: a fixed time between checks (at least 1) [default: 1s, "
+        help=f"{prefix}a fixed time between checks (at least 1) [default: 1s, "
         "growing to 10s on long runs].",
     )(func)
     func = click.option(
         "--start-timeout",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(min=0, max=MAX_WAIT),
         default=DEFAULT_START_TIMEOUT,
         show_default=True,
         metavar="SECONDS",
-        help="With --wait: how long the run may stay queued before vrgtask gives up "
+        help=f"{prefix}how long the run may stay queued before vrgtask gives up "
         "(exit 1; the server accepted the request but the task did not start).",
     )(func)
-    func = click.option(
+    return click.option(
         "--timeout",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(min=0, max=MAX_WAIT),
         default=300,
         show_default=True,
         metavar="SECONDS",
-        help="With --wait: give up waiting after this long (0 = no limit). Exit 9.",
+        help=f"{prefix}give up waiting after this long (0 = no limit). Exit 9.",
     )(func)
+
+
+def wait_options(func: F) -> F:
+    """``--wait`` and the :func:`timing_options`."""
+    func = timing_options(func, prefix="With --wait: ")
     return click.option(
         "--wait",
         "-w",

@@ -32,9 +32,14 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def sandbox_server() -> Iterator[SandboxServer]:
-    """The HTTPS sandbox, shared by the whole session."""
-    server = SandboxServer(Emulator(MemoryStore(seed_state())))
+def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """The HTTPS sandbox, shared by the whole session.
+
+    Its CA lives under pytest's own temporary folder, so nothing is left in
+    the system's temporary folder even when the run is killed.
+    """
+    ca_dir = tmp_path_factory.mktemp("sandbox-ca")
+    server = SandboxServer(Emulator(MemoryStore(seed_state())), ca_dir=ca_dir)
     server.start()
     try:
         yield server

@@ -53,6 +53,7 @@ MATRICES: dict[str, str] = {
     "test_sandbox_durability": "Sandbox durability: concurrency, kills, corrupt file",
     "test_matrix_sandbox_hostile": "Sandbox hostile input: dates, failed writes, deep and "
     "large bodies, hostile HTTP, special state files, symlinks",
+    "test_matrix_hostile_server": "Hostile servers, files and settings: bounded, one line",
 }
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import signal
 import subprocess
@@ -25,7 +24,7 @@ from collections.abc import Callable
 from importlib import metadata
 
 import pytest
-from support import run_cli, run_process
+from support import run_cli, run_process, spawn
 
 from vrgtask.sandbox.server import SandboxServer
 
@@ -71,17 +70,6 @@ def task_status(server: SandboxServer) -> str:
     return str(json.loads(server.emulator.export_state())["tables"]["tasks"]["1"]["status"])
 
 
-def start_run_wait(params: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*RUN_WAIT, params],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
-
-
 #: moment, --params-json, what the one stderr line says, the task's status afterwards
 INTERRUPT_MOMENTS = [
     ("while-waiting", '{"sandbox_duration": 30, "sandbox_start_delay": 0.2}',
@@ -107,8 +95,12 @@ def test_ctrl_c_during_run_wait_exits_130_and_the_task_keeps_running(
         # Hold the first look at the task after the server accepted the run, so
         # that Ctrl-C lands while vrgtask is confirming the start.
         server.faults.add({"method": "GET", "path": f"^{TASK_PATH}$", "delay": 3, "times": 1})
-    proc = start_run_wait(params)
-    try:
+    with spawn(
+        [*RUN_WAIT, params],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
         if moment == "while-waiting":
             wait_for(lambda: task_status(server) == "running", "the run to start")
             seen = polls_after_execute(server)
@@ -120,10 +112,6 @@ def test_ctrl_c_during_run_wait_exits_130_and_the_task_keeps_running(
             time.sleep(0.3)  # the client is now waiting for the delayed look
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert server.wait_idle(timeout=10)
 
     assert proc.returncode == 130, stderr

@@ -15,6 +15,10 @@ pytestmark = pytest.mark.e2e
 
 CREATE_TASK = ["task", "create", "--name", "n", "--owner", "vms/1", "--action", "poweron"]
 CREATE_SCHEDULE = ["schedule", "create", "--name", "s"]
+DEEP_65 = '{"a": ' + "[" * 64 + "]" * 64 + "}"
+DEEP_970 = '{"a": ' + "[" * 969 + "]" * 969 + "}"
+DEEP_100K = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"
+TOO_LARGE = '{"a": "' + "x" * (1024 * 1024) + '"}'
 
 # (id, argv, text that must appear in stderr: the option or argument at fault)
 # fmt: off
@@ -153,6 +157,36 @@ CASES: list[tuple[str, list[str], str]] = [
     ("trigger-create-empty-schedule", ["trigger", "create", "nightly-snapshot", "--schedule", ""],
      "--schedule"),
     ("schedule-get-blank", ["schedule", "get", "  "], "SCHEDULE"),
+    # hostile values: JSON that is not strict JSON, or nested/too large
+    ("settings-json-nan", [*CREATE_TASK, "--settings-json", '{"a": NaN}'], "--settings-json"),
+    ("settings-json-infinity", [*CREATE_TASK, "--settings-json", '{"a": -Infinity}'],
+     "--settings-json"),
+    ("settings-json-1e400", [*CREATE_TASK, "--settings-json", '{"a": 1e400}'], "--settings-json"),
+    ("settings-json-970-deep", [*CREATE_TASK, "--settings-json", DEEP_970], "--settings-json"),
+    ("settings-json-65-deep", [*CREATE_TASK, "--settings-json", DEEP_65], "--settings-json"),
+    ("settings-json-100k-deep", [*CREATE_TASK, "--settings-json", DEEP_100K], "--settings-json"),
+    ("settings-json-too-large", [*CREATE_TASK, "--settings-json", TOO_LARGE], "--settings-json"),
+    ("params-json-nan", ["task", "run", "1", "--params-json", '{"a": NaN}'], "--params-json"),
+    ("params-json-deep", ["task", "run", "1", "--params-json", DEEP_970], "--params-json"),
+    # hostile numbers: not finite, or beyond any sensible bound
+    ("timeout-nan", ["--timeout", "nan", "task", "list"], "--timeout"),
+    ("timeout-inf", ["--timeout", "inf", "task", "list"], "--timeout"),
+    ("timeout-1e400", ["--timeout", "1e400", "task", "list"], "--timeout"),
+    ("timeout-a-year", ["--timeout", "31536000", "task", "list"], "--timeout"),
+    ("wait-timeout-nan", ["task", "run", "1", "--wait", "--timeout", "nan"], "--timeout"),
+    ("wait-timeout-inf", ["task", "run", "1", "--wait", "--timeout", "inf"], "--timeout"),
+    ("interval-nan", ["task", "run", "1", "--wait", "--interval", "nan"], "--interval"),
+    ("interval-inf", ["task", "run", "1", "--wait", "--interval", "inf"], "--interval"),
+    ("interval-1e400", ["task", "run", "1", "--wait", "--interval", "1e400"], "--interval"),
+    # hostile files: devices and directories are not code files
+    ("code-file-dev-zero", ["script", "create", "--name", "s", "--code-file", "/dev/zero"],
+     "--code-file"),
+    ("code-file-dev-urandom", ["script", "create", "--name", "s", "--code-file", "/dev/urandom"],
+     "--code-file"),
+    ("code-file-directory", ["script", "create", "--name", "s", "--code-file", "/"],
+     "--code-file"),
+    ("code-file-missing", ["script", "create", "--name", "s", "--code-file", "/nonexistent/x"],
+     "--code-file"),
 ]
 # fmt: on
 

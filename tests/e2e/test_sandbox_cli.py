@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import run_process
+from support import run_process, spawn
 
 pytestmark = pytest.mark.e2e
 
@@ -45,14 +45,12 @@ def test_state_path_override(tmp_path: Path) -> None:
 
 
 def test_serve_over_https_then_stop(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
+    with spawn(
         [sys.executable, "-m", "vrgtask", "sandbox", "serve", "--port", "0", "--tasks", "3",
          "--ca-dir", str(tmp_path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
+    ) as proc:  # fmt: skip
         assert proc.stdout is not None
         banner = [proc.stdout.readline() for _ in range(3)]
         match = re.search(r"https://(127\.0\.0\.1:\d+)/", banner[0])
@@ -67,11 +65,10 @@ def test_serve_over_https_then_stop(tmp_path: Path) -> None:
         out = run_process("task", "list", "-q", env=env)
         assert out.exit_code == 0, out.stderr
         assert len(out.stdout.split()) == 9  # the seed and 3 generated tasks
-    finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=20)
+        _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0
-    assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+    assert "Traceback" not in err
 
 
 def test_serve_refuses_key_without_cert() -> None:

@@ -22,6 +22,7 @@ import requests
 import trustme
 from pyvergeos import VergeClient
 from pyvergeos.exceptions import APIError, VergeConnectionError, VergeTimeoutError
+from support import spawn
 
 import vrgtask
 from vrgtask.sandbox import Emulator, FileStore, MemoryStore, SandboxError, state_digest
@@ -443,14 +444,9 @@ SERVE = textwrap.dedent(
 def test_serve_forever_stops_cleanly_on_ctrl_c() -> None:
     root = Path(vrgtask.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *sys.path])}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with spawn(
+        [sys.executable, "-c", SERVE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
         assert proc.stdout is not None
         port, ca = proc.stdout.readline().split()
         response = requests.get(
@@ -459,12 +455,10 @@ def test_serve_forever_stops_cleanly_on_ctrl_c() -> None:
         assert len(response.json()) == 6
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        # Checked before spawn() removes the child's scratch TMPDIR.
+        ca_left_behind = Path(ca).exists()
     assert proc.returncode == 0, err
     assert out.strip() == "stopped"
     assert "Traceback" not in err
-    assert not Path(ca).exists()
+    assert not ca_left_behind
     assert json.loads(response.text)[0]["name"] == "nightly-snapshot"

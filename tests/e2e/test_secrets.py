@@ -224,6 +224,38 @@ def test_password_option_works_and_warns_without_verbosity(
     assert "sandbox" not in warning  # the password itself is not repeated
 
 
+HOST_URLS = [
+    "https://admin:{pw}@127.0.0.1:1/",
+    "https://admin:{pw}@127.0.0.1:1/api/v4/",
+    "https://admin:{pw}@127.0.0.1:1/some/path?x=1",
+    "http://admin:{pw}@127.0.0.1:1/",
+    "admin:{pw}@127.0.0.1:1",
+    "https://{pw}@127.0.0.1:1/",
+]
+
+
+@pytest.mark.parametrize("how", ["option", "env", "config"])
+@pytest.mark.parametrize("url", HOST_URLS)
+def test_credentials_in_a_host_url_are_never_echoed(
+    sandbox: SandboxServer, tmp_path: Path, how: str, url: str
+) -> None:
+    host = url.format(pw=PASSWORD)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[default]\nhost = "{host}"\n')
+    config.chmod(0o600)
+    env = {"VRGTASK_CONFIG": str(config)} if how == "config" else {}
+    if how == "env":
+        env["VERGE_HOST"] = host
+    argv = ["-vvv", *(["--host", host] if how == "option" else []), "task", "list"]
+    out = run_cli(*argv, env=env)
+    assert out.exit_code == 3, out.stderr
+    assert PASSWORD not in out.stdout + out.stderr
+    line = out.stderr.splitlines()[-1]
+    assert line.startswith("Error: ")
+    assert "--username" in line  # how to pass them instead
+    assert sandbox.log.entries() == []
+
+
 def test_password_from_the_environment_does_not_warn(sandbox_env: SandboxServer) -> None:
     out = run_cli("task", "list", "-q")
     assert out.exit_code == 0, out.stderr

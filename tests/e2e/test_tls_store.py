@@ -35,7 +35,7 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_insecure_loads_no_ca_store(sandbox_env: SandboxServer, loads: list[str]) -> None:
     out = run_cli("--insecure", "task", "list", "-q")
     assert out.exit_code == 0, out.stderr
-    assert out.stdout.split() == ["1", "2", "3", "4", "5"]
+    assert out.stdout.split() == ["1", "2", "3", "4", "5", "6"]
     assert loads == []
 
 

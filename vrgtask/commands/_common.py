@@ -15,13 +15,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vrgtask.errors import ConflictError, NotFoundError
+from vrgtask.params import FiniteFloat
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
 __all__ = [
+    "JSON_MAX_BYTES",
+    "JSON_MAX_DEPTH",
     "KEY",
     "NAME_OR_KEY",
+    "FiniteFloat",
     "JsonObject",
     "LinkedGroup",
     "enabled_filter",
@@ -30,7 +34,9 @@ __all__ = [
     "format_json",
     "format_yes_no",
     "is_key",
+    "json_depth",
     "nonempty",
+    "optional_bool",
     "resolve",
 ]
 
@@ -48,26 +54,69 @@ def examples(*lines: str) -> str:
     return f"\b\nExamples:\n{body}"
 
 
+#: Limits of a JSON option: deeper or larger values are refused (exit 2)
+#: before any request; no task setting needs more.
+JSON_MAX_DEPTH = 64
+JSON_MAX_BYTES = 1024 * 1024
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0); stops past ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth) for child in children)
+    return deepest
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 class JsonObject(click.ParamType):  # type: ignore[type-arg]
-    """A JSON object given on the command line; anything else is a usage error."""
+    """A JSON object given on the command line; anything else is a usage error.
+
+    Strict JSON: NaN and Infinity are refused (no server accepts them), as are
+    values nested deeper than :data:`JSON_MAX_DEPTH` or longer than
+    :data:`JSON_MAX_BYTES`.
+    """
 
     name = "JSON"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
         import json
 
-        try:
-            parsed = json.loads(value)
-        except (TypeError, ValueError) as exc:
-            self.fail(f"not valid JSON ({exc})", param, ctx)
+        if isinstance(value, dict):
+            parsed: Any = value
+        else:
+            text = str(value)
+            if len(text.encode("utf-8", "surrogatepass")) > JSON_MAX_BYTES:
+                self.fail(f"longer than {JSON_MAX_BYTES} bytes", param, ctx)
+            try:
+                parsed = json.loads(text, parse_constant=_refuse_constant)
+            except RecursionError:
+                self.fail(f"nested deeper than {JSON_MAX_DEPTH} levels", param, ctx)
+            except (TypeError, ValueError) as exc:
+                self.fail(f"not valid JSON ({exc})", param, ctx)
         if not isinstance(parsed, dict):
             self.fail(
                 f'must be a JSON object like \'{{"key": "value"}}\', not {type(parsed).__name__}',
                 param,
                 ctx,
             )
+        if json_depth(parsed, JSON_MAX_DEPTH) > JSON_MAX_DEPTH:
+            self.fail(f"nested deeper than {JSON_MAX_DEPTH} levels", param, ctx)
+        try:
+            json.dumps(parsed, allow_nan=False)
+        except ValueError:
+            self.fail("NaN and Infinity are not JSON numbers", param, ctx)
         return parsed
 
 
@@ -118,6 +167,11 @@ class _NameOrKey(click.ParamType):  # type: ignore[type-arg]
 
 
 NAME_OR_KEY = _NameOrKey()
+
+
+def optional_bool(value: Any) -> bool | None:
+    """A server's flag as True/False, or None when the server sent none (null)."""
+    return None if value is None else bool(value)
 
 
 def format_yes_no(value: Any) -> str:

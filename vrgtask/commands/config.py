@@ -27,6 +27,7 @@ from vrgtask.commands._common import examples
 from vrgtask.commands.completion import complete_profile
 from vrgtask.config import (
     ENV_VARS,
+    MAX_TIMEOUT,
     PROFILE_KEYS,
     SECRET_KEYS,
     config_path,
@@ -109,8 +110,10 @@ def validate_value(key: str, text: str) -> Any:
             number = float(text)
         except ValueError:
             raise ValueError(f"expected a number of seconds, got {text!r}") from None
-        if not math.isfinite(number) or number <= 0:
-            raise ValueError(f"must be a number of seconds above 0, got {text!r}")
+        if not math.isfinite(number) or not 0 < number <= MAX_TIMEOUT:
+            raise ValueError(
+                f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {text!r}"
+            )
         return int(number) if number.is_integer() else number
     if key == "output":
         names = formatter_names()

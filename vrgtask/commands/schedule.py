@@ -25,6 +25,7 @@ from vrgtask.commands._common import (
     examples,
     format_yes_no,
     nonempty,
+    optional_bool,
     resolve,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -136,7 +137,7 @@ def schedule_to_row(schedule: Any) -> dict[str, Any]:
         "$key": int(schedule.key),
         "name": schedule.get("name"),
         "description": schedule.get("description", "") or "",
-        "enabled": schedule.is_enabled,
+        "enabled": optional_bool(schedule.get("enabled", True)),
         "repeat_every": schedule.get("repeat_every", "") or "",
         "repeat_display": schedule.repeat_every_display,
         "repeat_iteration": schedule.repeat_count if iteration is not None else 1,
@@ -391,8 +392,9 @@ _TIME_KEYS = (
     "date",
 )
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-#: Larger "epoch seconds" lie beyond year 5000: they are milliseconds.
-_MILLISECONDS_FROM = 100_000_000_000
+#: Epoch seconds end with year 9999 (the last date a schedule can have);
+#: larger numbers are milliseconds.
+_MILLISECONDS_FROM = 253_402_300_800  # 10000-01-01T00:00:00Z
 
 
 def _epoch_from_number(number: float) -> int | None:

@@ -17,7 +17,7 @@ The same group is reachable as ``vrgtask task script``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 import click
 
@@ -148,17 +148,43 @@ def _verify(app: AppContext, sent: dict[str, Any], back: Any, what: str) -> None
     )
 
 
-def _read_code_file(_ctx: click.Context, param: click.Parameter, value: IO[bytes] | None) -> Any:
-    """The file's bytes as strict UTF-8 text, unchanged (no newline translation)."""
+#: The largest script ``--code-file`` reads (a task script is a few kilobytes).
+CODE_MAX_BYTES = 4 * 1024 * 1024
+
+
+def _read_code_file(_ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """The file's bytes as strict UTF-8 text, unchanged (no newline translation).
+
+    FILE must be a regular file of at most :data:`CODE_MAX_BYTES`; ``-``
+    reads standard input up to that size.
+    """
     if value is None:
         return None
-    data = value.read()
+    from vrgtask.config import FileRefused, read_regular_file
+
+    if value == "-":
+        where = "standard input"
+        import sys
+
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # stdin closed at start-up (or a text-only stream)
+            raise click.BadParameter(f"{where} cannot be read", param=param)
+        data = stream.read(CODE_MAX_BYTES + 1)
+        if len(data) > CODE_MAX_BYTES:
+            raise click.BadParameter(f"{where} is larger than {CODE_MAX_BYTES} bytes", param=param)
+    else:
+        where = value
+        try:
+            data = read_regular_file(value, CODE_MAX_BYTES)
+        except FileRefused as exc:
+            raise click.BadParameter(f"{value!r} is {exc}", param=param) from None
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot read {value!r}: {exc.strerror or exc}", param=param
+            ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        name = getattr(value, "name", None)
-        named = isinstance(name, str) and name != "-" and not name.startswith("<")
-        where = name if named else "standard input"
         raise click.BadParameter(
             f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "task scripts are stored as text",
@@ -170,7 +196,7 @@ def _code_option(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--code", metavar="TEXT", help="The script's code, given inline.")(func)
     return click.option(
         "--code-file",
-        type=click.File("rb"),
+        type=click.Path(dir_okay=False, allow_dash=True),
         callback=_read_code_file,
         metavar="FILE",
         help="Read the code from FILE ('-' = standard input), byte for byte.",

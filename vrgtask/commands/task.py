@@ -22,6 +22,7 @@ from vrgtask.commands._common import (
     format_yes_no,
     is_key,
     nonempty,
+    optional_bool,
     resolve,
 )
 from vrgtask.commands.history import history_command
@@ -29,7 +30,7 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
-from vrgtask.runs import DEFAULT_START_TIMEOUT, follow_run, wait_options, watch_task
+from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
 from vrgtask.verify import verify_write
 
 __all__ = [
@@ -116,7 +117,7 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
         "name": get("name"),
         "description": get("description", "") or "",
         "status": get("status"),
-        "enabled": bool(get("enabled", False)),
+        "enabled": optional_bool(get("enabled", False)),
         "action": get("action", ""),
         "action_display": get("action_display"),
         "table": get("table", ""),
@@ -124,8 +125,8 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
         "owner_display": owner_display,
         "creator_display": creator_display,
         "last_run": get("last_run"),
-        "delete_after_run": bool(get("delete_after_run", False)),
-        "system_created": bool(get("system_created", False)),
+        "delete_after_run": optional_bool(get("delete_after_run", False)),
+        "system_created": optional_bool(get("system_created", False)),
         "triggers_count": triggers_count,
         "events_count": events_count,
     }
@@ -547,29 +548,7 @@ def run_task(
     ),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0),
-    default=300,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up waiting after this long (0 = no limit). Exit 9.",
-)
-@click.option(
-    "--start-timeout",
-    type=click.FloatRange(min=0),
-    default=DEFAULT_START_TIMEOUT,
-    show_default=True,
-    metavar="SECONDS",
-    help="An idle task: how long to wait for a queued run to start (exit 1 if none does).",
-)
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=1),
-    default=None,
-    metavar="SECONDS",
-    help="A fixed time between checks (at least 1) [default: 1s, growing to 10s].",
-)
+@timing_options
 @output_options
 def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: float | None) -> None:
     """Wait for a task's run (queued or running) to end, as 'task run --wait' does.

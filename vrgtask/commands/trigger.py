@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no
+from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no, optional_bool
 from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
 from vrgtask.commands.task import (
     find_task,
@@ -49,7 +49,7 @@ def trigger_to_row(found: Any) -> dict[str, Any]:
         "task_display": found.task_display,
         "schedule_key": found.schedule_key,
         "schedule_display": found.schedule_display,
-        "schedule_enabled": found.is_schedule_enabled,
+        "schedule_enabled": optional_bool(found.get("sch_enabled", False)),
         "schedule_repeat": found.schedule_repeat_every or "",
     }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import CHILD_KWARGS
 
 import vrgtask
 from vrgtask.sandbox import (
@@ -220,6 +221,7 @@ def test_concurrent_writer_processes(path: Path) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            **CHILD_KWARGS,
         )
         for i in range(8)
     ]
