@@ -366,3 +366,16 @@ def test_the_environment_does_not_point_every_profile_at_one_host(
     assert result.exit_code == 0, result.stderr
     assert "ignoring VERGE_HOST for several profiles" in result.stderr
     assert len(json.loads(result.stdout)) == 3
+
+
+@pytest.mark.usefixtures("config", "toys")
+def test_yaml_rows_carry_a_profile_field_too() -> None:
+    import yaml
+
+    result = run_cli("-p", "site-c,site-a", "-o", "yaml", "toy-list")
+    assert result.exit_code == 0, result.stderr
+    body = result.stdout.split("\nsite-c: listed")[0]
+    assert [(r["profile"], r["name"]) for r in yaml.safe_load(body)] == [
+        ("site-c", "x-site-c"),
+        ("site-a", "x-site-a"),
+    ]
