@@ -558,8 +558,6 @@ def run_profiles(
                 result.code, message = _failure(exc, secrets)
                 if message:
                     result.error = message
-                elif result.code and isinstance(exc, click.exceptions.Exit):
-                    result.error = None
             result.seconds = time.monotonic() - started
             with lock:
                 result.finished = True
@@ -568,6 +566,7 @@ def run_profiles(
                     state["stop"] = True
                 lock.notify_all()
 
+    _import_once()
     count = max(1, min(fleet.parallel, len(order)))
     threads = [
         threading.Thread(target=worker, name=f"vrgtask-fleet-{i}", daemon=True)
@@ -583,6 +582,18 @@ def run_profiles(
                 break
             lock.wait(_POLL)
     return [results[name] for name in order]
+
+
+def _import_once() -> None:
+    """Import the SDK and requests here, once, rather than in several worker
+    threads at the same moment (concurrent first imports can trip over each
+    other's half-initialised modules)."""
+    import contextlib
+
+    with contextlib.suppress(ImportError):
+        import pyvergeos  # noqa: F401
+
+        import vrgtask.client  # noqa: F401
 
 
 def worst(results: Iterable[ProfileResult]) -> int:
@@ -665,7 +676,7 @@ def _text(value: Any) -> str:
 
 def _notes(app: AppContext, results: Sequence[ProfileResult]) -> None:
     for result in results:
-        if result.app is None:
+        if result.app is None or not result.finished:
             continue
         for event in result.app.events:
             if event.kind == "note":
@@ -678,7 +689,7 @@ def merge_rows(app: AppContext, results: Sequence[ProfileResult]) -> None:
     groups: dict[tuple[str, ...], tuple[list[Column], str, str | None, list[dict[str, Any]]]] = {}
     lines: list[str] = []
     for result in results:
-        if result.app is None:
+        if result.app is None or not result.finished:
             continue
         for event in result.app.events:
             if event.kind in ("list", "one") or (
@@ -738,7 +749,7 @@ def show_sections(app: AppContext, results: Sequence[ProfileResult]) -> None:
         structured_parts = []
         plain = []
         for result in results:
-            if result.app is None:
+            if result.app is None or not result.finished:
                 continue
             sections = [e for e in result.app.events if e.kind == "sections"]
             if sections:
@@ -768,7 +779,7 @@ def show_sections(app: AppContext, results: Sequence[ProfileResult]) -> None:
         return
     first = True
     for result in results:
-        if result.app is None:
+        if result.app is None or not result.finished:
             continue
         if not first:
             _echo(app, "")
