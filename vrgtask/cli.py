@@ -407,6 +407,8 @@ def cli(
 
     from vrgtask import fleet
 
+    if all_profiles and ctx.get_parameter_source("profile") is ParameterSource.ENVIRONMENT:
+        profile = ()  # -A overrides VERGE_PROFILE
     names, several = fleet.select_profiles(profile, all_profiles, os.environ)
     ctx.params["profile"] = names[0] if len(names) == 1 else None  # what one profile saw
     given_by = {}

@@ -383,3 +383,14 @@ def test_doctor_checks_every_profile_in_a_section_of_its_own(fleet: Fleet) -> No
     assert {row["profile"] for row in data} == {"site-1", "slow"}
     assert all(row["verdict"] == "pass" for row in data if row["check"] == "credentials")
     assert all(fleet.writes(p) == [] for p in fleet.servers)
+
+
+def test_fail_fast_abandons_reads_still_in_flight(fleet: Fleet) -> None:
+    # slow answers each request after 5 s; down fails within about a second.
+    fleet.servers["slow"].faults.clear()
+    fleet.servers["slow"].faults.add({"delay": 5, "times": None})
+    result = run_cli("-p", "slow,down", "--fail-fast", "-o", "json", "task", "list")
+    assert result.exit_code == 10
+    assert json_rows(result) == []
+    assert "--fail-fast: not run or not finished: slow" in result.stderr
+    assert [line.split(":")[1] for line in error_lines(result)] == [" profile down"]

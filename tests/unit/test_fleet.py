@@ -379,3 +379,14 @@ def test_yaml_rows_carry_a_profile_field_too() -> None:
         ("site-c", "x-site-c"),
         ("site-a", "x-site-a"),
     ]
+
+
+@pytest.mark.usefixtures("config")
+def test_all_profiles_overrides_verge_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VERGE_PROFILE", "site-b")
+    result = run_cli("-A", "-q", "script", "list")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == ["site-a\t1", "site-b\t1", "site-c\t1"]
+    clash = run_cli("-A", "-p", "site-b", "script", "list")
+    assert clash.exit_code == 2
+    assert "not both" in clash.stderr
