@@ -254,6 +254,10 @@ Try it without a server, against the embedded sandbox:
 Against a real system:
   export VERGE_HOST=verge.example.com VERGE_TOKEN=...
   vrgtask task list -o json
+\b
+Across many systems (profiles of the config file), in parallel:
+  vrgtask -A status
+  vrgtask -p site-a,site-b task list
 """
 
 
@@ -277,7 +281,8 @@ def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: st
     metavar="NAME",
     shell_complete=_complete_profile,
     help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG). "
-    "Several (-p a,b or -p a -p b) run list commands, export, diff and apply on each.",
+    "Several (-p a,b or -p a -p b) run lists, task history, agenda, status, doctor, "
+    "export, diff and apply on each.",
 )
 @click.option(
     "--all-profiles",
