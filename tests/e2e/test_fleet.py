@@ -394,3 +394,18 @@ def test_fail_fast_abandons_reads_still_in_flight(fleet: Fleet) -> None:
     assert json_rows(result) == []
     assert "--fail-fast: not run or not finished: slow" in result.stderr
     assert [line.split(":")[1] for line in error_lines(result)] == [" profile down"]
+
+
+def test_each_profile_has_its_own_timeout(fleet: Fleet, tmp_path: Path) -> None:
+    config = Path(str(fleet.config(tmp_path / "timeouts.toml")))
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[profile.slow]\n", "[profile.slow]\ntimeout = 1\n"))
+    fleet.servers["slow"].faults.clear()
+    fleet.servers["slow"].faults.add({"delay": 3, "times": None})
+    env = {"VRGTASK_CONFIG": str(config), "VERGE_RETRY_TOTAL": "0"}  # one attempt: quicker
+    result = run_cli("-p", "site-1,slow", "-o", "json", "script", "list", env=env)
+    assert result.exit_code == 9
+    assert {r["profile"] for r in json_rows(result)} == {"site-1"}
+    (line,) = error_lines(result)
+    assert line.startswith("Error: profile slow: ")
+    assert "timed out" in line
