@@ -112,5 +112,8 @@ def test_the_example_installs_and_runs_as_the_guide_shows(tmp_path: Path) -> Non
         .replace('"hello"', '"hi"')
     )
     edited = vrgtask_run("--help")
-    assert re.search(r"^  hello +Say hello, edited in place\.$", edited.stdout, re.M)
+    assert re.search(r"^  hello +Say hello, edited in place\.$", edited.stdout, re.M), (
+        edited.stdout,
+        edited.stderr,
+    )
     assert vrgtask_run("-o", "tsv", "hello").stdout.splitlines()[1] == "1\thi, world\ten"
