@@ -22,7 +22,7 @@ from click.core import ParameterSource
 from vrgtask import __version__
 from vrgtask.config import MAX_TIMEOUT
 from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
-from vrgtask.errors import ExitCode, classify, one_line
+from vrgtask.errors import ConfigError, ExitCode, classify, one_line
 from vrgtask.formatters import escape_control, formatter_names
 from vrgtask.loader import LazyCommandGroup
 from vrgtask.params import FiniteFloat
@@ -452,15 +452,21 @@ def cli(
             color=color,
         )
     else:
-        settings = config.resolve(options, os.environ, warn=warn, given_by=given_by)
-        app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
-    settings = app.settings
-    if settings.output not in formatter_names():
-        raise click.BadParameter(
-            f"{settings.output!r} (from {settings.sources.get('output')}) is not one of: "
-            f"{', '.join(formatter_names())}",
-            param_hint="'--output'",
-        )
+        try:
+            settings = config.resolve(options, os.environ, warn=warn, given_by=given_by)
+            _check_output(settings)
+        except (ConfigError, click.BadParameter) as exc:
+            if ctx.invoked_subcommand not in REPAIR_COMMANDS:
+                raise
+            # `config` and `completion` must work while the settings they would
+            # repair are broken (an unknown VERGE_PROFILE, a bad VERGE_OUTPUT):
+            # they start from the defaults, and `config list/get` report `exc`.
+            settings = config.Settings()
+            app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
+            app.settings_error = exc
+        else:
+            app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
+    _check_output(app.settings)
     if verbose:
         from vrgtask.plugins import notes
 
@@ -469,6 +475,19 @@ def cli(
     _APP[:] = [app]
     ctx.obj = app
     ctx.call_on_close(app.close)
+
+
+#: Commands that run even when the settings cannot be resolved: they repair them.
+REPAIR_COMMANDS = frozenset({"config", "completion"})
+
+
+def _check_output(settings: Any) -> None:
+    if settings.output not in formatter_names():
+        raise click.BadParameter(
+            f"{settings.output!r} (from {settings.sources.get('output')}) is not one of: "
+            f"{', '.join(formatter_names())}",
+            param_hint="'--output'",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -171,6 +171,9 @@ class AppContext:
         self._status_drawn = False  # a live status line is on screen
         self._formatter: Formatter | None = None
         self._formatter_name = ""
+        #: Why the settings could not be resolved, when a command that repairs
+        #: them (``config``, ``completion``) runs on the defaults instead.
+        self.settings_error: Exception | None = None
 
     # -- the server ---------------------------------------------------------
     @property

@@ -368,3 +368,35 @@ def test_what_config_set_writes_every_command_can_read(
     else:
         assert read.exit_code == 0  # refused and untouched: the file still reads
         assert cfg.read_text() == ORIGINAL
+
+
+@pytest.mark.parametrize(
+    ("env", "edit", "says"),
+    [
+        ({"VERGE_PROFILE": "nope"}, ("", ""), "unknown profile 'nope'"),
+        ({}, ('output = "wide"', 'output = "xml"'), "'xml'"),
+    ],
+    ids=["unknown-profile", "bad-output-in-the-file"],
+)
+def test_config_and_completion_work_while_the_settings_are_broken(
+    invoke: Invoke,
+    cfg: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    edit: tuple[str, str],
+    says: str,
+) -> None:
+    """The commands that repair settings run although resolving them fails."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    cfg.write_text(ORIGINAL.replace(*edit))
+    assert invoke("task", "list").exit_code in (2, 3)  # every other command refuses
+    written = invoke("config", "set", "--profile", "lab", "timeout", "12")
+    assert written.exit_code == 0, written.stderr
+    assert "timeout = 12" in cfg.read_text()
+    assert invoke("config", "path").stdout.strip() == str(cfg)
+    assert invoke("config", "profiles").exit_code == 0
+    assert invoke("completion", "bash").exit_code == 0
+    listed = invoke("config", "list")  # what is in effect cannot be shown: say why
+    assert listed.exit_code in (2, 3)
+    assert says in listed.stderr

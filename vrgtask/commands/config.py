@@ -363,6 +363,8 @@ def list_settings(ctx: click.Context) -> None:
     of the config file, or the default.
     """
     app = get_app(ctx)
+    if app.settings_error is not None:
+        raise app.settings_error
     app.render_list(setting_rows(ctx, app), SETTING_COLUMNS, key="key")
 
 
@@ -380,6 +382,8 @@ def list_settings(ctx: click.Context) -> None:
 def get_setting(ctx: click.Context, key: str) -> None:
     """Print the value of one setting in effect (secrets masked)."""
     app = get_app(ctx)
+    if app.settings_error is not None:
+        raise app.settings_error
     (row,) = [r for r in setting_rows(ctx, app) if r["key"] == key]
     _print_value(app, _show(row["value"]), row, SETTING_COLUMNS)
 
