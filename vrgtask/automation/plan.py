@@ -82,7 +82,7 @@ class Plan:
 
 
 def _show(fieldname: str, value: Any) -> str:
-    from vrgtask.commands.schedule import seconds_to_time
+    from vrgtask.schedtime import seconds_to_time
 
     if value is None:
         return ""

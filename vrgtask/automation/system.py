@@ -287,7 +287,7 @@ class OwnerNamer:
 
 
 def _time(seconds: int) -> str:
-    from vrgtask.commands.schedule import seconds_to_time
+    from vrgtask.schedtime import seconds_to_time
 
     return seconds_to_time(seconds)
 

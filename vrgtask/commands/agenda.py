@@ -105,7 +105,7 @@ def _action_sender() -> Callable[..., Any] | None:
 
 def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> list[Any]:
     """One schedule's runs in ``[start, end]`` (its ``get_schedule`` action): one request."""
-    from vrgtask.commands.schedule import _run_entries
+    from vrgtask.upcoming import run_entries
 
     sender = _action_sender()
     if sender is None:
@@ -115,7 +115,7 @@ def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> lis
     else:
         params = {"max": limit, "start_time": start, "end_time": end}
         answer = sender(client, "task_schedules", key, "get_schedule", params)
-    return _run_entries(answer)
+    return run_entries(answer)
 
 
 def collect_agenda(
@@ -133,7 +133,7 @@ def collect_agenda(
     a schedule with exactly ``limit`` runs is not reported as cut; at the
     API's bound of 1440 a full answer is reported as possibly cut.)
     """
-    from vrgtask.commands.schedule import run_entry_epoch
+    from vrgtask.upcoming import run_entry_epoch
 
     by_schedule: dict[int, list[Any]] = {}
     names: dict[int, str] = {}

@@ -302,7 +302,7 @@ def _read_engine(client: Any) -> tuple[Engine, Any]:
 
 
 def _running(engine: Engine) -> list[dict[str, Any]]:
-    from vrgtask.commands.schedule import run_entry_epoch
+    from vrgtask.upcoming import run_entry_epoch
 
     rows = []
     for key, task in sorted(engine.tasks.items()):
