@@ -174,3 +174,13 @@ def run_process(
             proc.kill()
             raise
     return Outcome(proc.returncode, stdout, stderr, None)
+
+
+def untouched(mock_client: MagicMock) -> None:
+    """No client was built and nothing was asked of the SDK (a refusal before any request)."""
+    import vrgtask.context
+
+    assert mock_client.method_calls == []
+    build = vrgtask.context.build_client
+    assert isinstance(build, MagicMock), "the unit-test mock_client fixture is not in use"
+    assert not build.called

@@ -8,7 +8,8 @@ accessors behave as they do against a server, FieldNotProjectedError included.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -119,3 +120,28 @@ def make_trigger() -> Callable[..., Any]:
 def mock_task_trigger(make_trigger: Callable[..., Any]) -> Any:
     """The plan's mock_task_trigger: key 300, task 100 -> schedule 200."""
     return make_trigger()
+
+
+def _local_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> Iterator[None]:
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset() is not available on this platform")
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is UTC for the test."""
+    yield from _local_zone(monkeypatch, "UTC")
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local zone is Central European Time (+01:00, +02:00 in summer).
+
+    Written as a POSIX rule, so no time-zone database is needed.
+    """
+    yield from _local_zone(monkeypatch, "CET-1CEST,M3.5.0,M10.5.0/3")

@@ -16,9 +16,8 @@ from unittest.mock import MagicMock
 
 import pytest
 from pytest_mock import MockerFixture
-from support import TASK_DATA, Invoke, sdk_object
+from support import TASK_DATA, Invoke, sdk_object, untouched
 
-import vrgtask.context
 from vrgtask.commands.event import parse_owner_ref
 
 #: A row of task_events as the SDK's default projection returns it.
@@ -84,12 +83,6 @@ def base_create(mocker: MockerFixture, make_event: Callable[..., Any]) -> MagicM
         MagicMock,
         mocker.patch("pyvergeos.resources.base.ResourceManager.create", return_value=receipt),
     )
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 # ----------------------------------------------------------------------------- list

@@ -9,17 +9,14 @@ what it printed.
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
-from support import Invoke
+from support import Invoke, untouched
 
-import vrgtask.context
 from vrgtask.commands.schedule import (
     format_days,
     run_entry_epoch,
@@ -83,30 +80,6 @@ def get_schedule_action(mock_client: MagicMock) -> None:
         )
 
     mock_client._request.side_effect = request
-
-
-@pytest.fixture
-def berlin() -> Iterator[None]:
-    """The process's local zone is Central European Time for the test."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset() is not available on this platform")
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "CET-1CEST,M3.5.0,M10.5.0/3"
-    time.tzset()
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 def local_epoch(

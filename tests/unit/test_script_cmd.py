@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 from click.testing import CliRunner
-from support import Invoke, sdk_object
+from support import Invoke, sdk_object, untouched
 
-import vrgtask.context
 from vrgtask.cli import cli
 from vrgtask.commands.script import code_size
 
@@ -90,12 +89,6 @@ def run_action(client: MagicMock) -> Any:
     client._request.assert_called_once()
     assert client._request.call_args.args == ("POST", "task_script_actions")
     return client._request.call_args.kwargs["json_data"]
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 # ----------------------------------------------------------------------------- list

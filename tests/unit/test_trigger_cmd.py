@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 from pytest_mock import MockerFixture
-from support import TASK_DATA, TRIGGER_DATA, Invoke
-
-import vrgtask.context
+from support import TASK_DATA, TRIGGER_DATA, Invoke, untouched
 
 #: The row the plan's ``_trigger_to_dict`` gives for TRIGGER_DATA.
 TRIGGER_ROW: dict[str, Any] = {
@@ -39,12 +37,6 @@ def client(
     mock_client.task_schedule_triggers.get.return_value = mock_task_trigger
     mock_client.task_schedule_triggers.list.return_value = [mock_task_trigger]
     return mock_client
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 # ----------------------------------------------------------------------------- the plan's tests
