@@ -47,22 +47,12 @@ from vrgtask.schedtime import (
 from vrgtask.upcoming import raw_text, run_entries, run_entry_epoch
 
 __all__ = [
-    "BOOL_STYLES",
-    "DAY_OF_MONTH_CHOICES",
-    "REPEAT_CHOICES",
     "SCHEDULE_UPCOMING_COLUMNS",
     "TASK_SCHEDULE_COLUMNS",
-    "WEEKDAYS",
-    "DaysType",
-    "PointInTime",
-    "ScheduleDate",
-    "TimeOfDay",
     "find_schedule",
-    "format_days",
-    "run_entry_epoch",
+    "format_run_time",
     "schedule",
     "schedule_to_row",
-    "seconds_to_time",
     "upcoming_to_row",
 ]
 
