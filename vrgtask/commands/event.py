@@ -20,10 +20,13 @@ from vrgtask.commands._common import (
     KEY,
     NAME_OR_KEY,
     JsonObject,
+    deleted_row,
     examples,
     format_json,
     is_key,
     nonempty,
+    require_changes,
+    yes_option,
 )
 from vrgtask.commands.task import (
     find_task,
@@ -310,8 +313,7 @@ def update_event(
     event_key: int, filters_json: dict[str, Any] | None, context_json: dict[str, Any] | None
 ) -> None:
     """Change an event trigger's filters or context; only what is given is sent."""
-    if filters_json is None and context_json is None:
-        raise click.UsageError("nothing to change: give --filters-json and/or --context-json")
+    require_changes({"table_event_filters": filters_json, "context": context_json})
     app = get_app()
     updated = app.client.task_events.update(
         event_key, table_event_filters=filters_json, context=context_json
@@ -331,18 +333,15 @@ def update_event(
     epilog=examples("vrgtask event delete 4", "vrgtask event delete 4 --yes"),
 )
 @click.argument("event_key", metavar="KEY", type=KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_event(event_key: int, yes: bool) -> None:
-    """Delete an event trigger (the task stays).
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete an event trigger (the task stays)."""
     app = get_app()
     found = _get_event(app, event_key)
     app.confirm(f"Delete {_label(found)} that runs {_task_label(found)}?", yes=yes)
     app.client.task_events.delete(found.key)
-    row = {**event_to_row(found), "deleted": True}
+    row = deleted_row(found, event_to_row(found))
     app.done(f"Deleted {_label(found)} that ran {_task_label(found)}", row, EVENT_COLUMNS)
 
 

@@ -17,13 +17,18 @@ from typing import Any, TypeVar
 import click
 
 from vrgtask.commands._common import (
+    BOOL_STYLES,
     NAME_OR_KEY,
+    add_toggles,
+    deleted_row,
     enabled_filter,
     examples,
     format_yes_no,
     nonempty,
     optional_bool,
+    require_changes,
     resolve,
+    yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConflictError
@@ -57,7 +62,6 @@ __all__ = [
 ]
 
 NOUN = "schedule"
-BOOL_STYLES = {True: "green", False: "yellow"}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -440,13 +444,7 @@ def update_schedule(
         "day_of_month": day_of_month,
         **_weekday_flags(days_spec, day_flags),
     }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        raise click.UsageError(
-            "nothing to change: give at least one of --name, --description, --enabled, "
-            "--repeat-every, --repeat-iteration, --start-date, --end-date, --start-time, "
-            "--end-time, --day-of-month, --days, --monday ... --sunday"
-        )
+    changes = require_changes(changes)
     app = get_app()
     found = find_schedule(app, schedule_ref, full=True)
     _check_against_current(found, start_time, end_time, start_date, end_date)
@@ -529,14 +527,13 @@ def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
     epilog=examples("vrgtask schedule delete old-window", "vrgtask schedule delete 3 --yes"),
 )
 @click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_schedule(schedule_ref: str, yes: bool) -> None:
     """Delete a task schedule.
 
     A schedule that triggers still link to is not deleted (exit 7); the
-    triggers are listed. Asks first on a terminal; without one, --yes is
-    required.
+    triggers are listed.
     """
     from pyvergeos.exceptions import ConflictError as SdkConflictError
 
@@ -547,8 +544,7 @@ def delete_schedule(schedule_ref: str, yes: bool) -> None:
         app.client.task_schedules.delete(found.key)
     except SdkConflictError as exc:
         raise ConflictError(_conflict_message(app, found, exc)) from exc
-    row = {"$key": int(found.key), "name": found.get("name"), "deleted": True}
-    app.done(f"Deleted {_label(found)}", row)
+    app.done(f"Deleted {_label(found)}", deleted_row(found))
 
 
 def _toggle(schedule_ref: str, enable: bool) -> None:
@@ -559,20 +555,14 @@ def _toggle(schedule_ref: str, enable: bool) -> None:
     _done(app, "Enabled" if enable else "Disabled", changed, {"enabled": enable})
 
 
-@schedule.command("enable", epilog=examples("vrgtask schedule enable nightly"))
-@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@output_options
-def enable_schedule(schedule_ref: str) -> None:
-    """Enable a schedule so the tasks linked to it run."""
-    _toggle(schedule_ref, True)
-
-
-@schedule.command("disable", epilog=examples("vrgtask schedule disable nightly"))
-@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@output_options
-def disable_schedule(schedule_ref: str) -> None:
-    """Disable a schedule; its tasks stop running on it."""
-    _toggle(schedule_ref, False)
+add_toggles(
+    schedule,
+    _toggle,
+    metavar="SCHEDULE",
+    example="schedule {verb} nightly",
+    enable_help="Enable a schedule so the tasks linked to it run.",
+    disable_help="Disable a schedule; its tasks stop running on it.",
+)
 
 
 @schedule.command(

@@ -24,10 +24,13 @@ import click
 from vrgtask.commands._common import (
     NAME_OR_KEY,
     JsonObject,
+    deleted_row,
     examples,
     format_json,
     nonempty,
+    require_changes,
     resolve,
+    yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.formatters import Column
@@ -355,12 +358,7 @@ def update_script(
         "script": _pick_code(code_file, code),
         "task_settings": settings_json,
     }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        raise click.UsageError(
-            "nothing to change: give at least one of --name, --description, "
-            "--code-file, --code, --settings-json"
-        )
+    changes = require_changes(changes)
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME)
     updated = app.client.task_scripts.update(found.key, **changes)
@@ -373,13 +371,10 @@ def update_script(
     epilog=examples("vrgtask script delete cleanup", "vrgtask script delete 3 --yes"),
 )
 @click.argument("script_ref", metavar="ID|NAME", type=NAME_OR_KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_script(script_ref: str, yes: bool) -> None:
-    """Delete a task script AND every task that runs it.
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete a task script AND every task that runs it."""
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME_TASKS)
     tasks = found.task_count
@@ -389,7 +384,7 @@ def delete_script(script_ref: str, yes: bool) -> None:
         yes=yes,
     )
     app.client.task_scripts.delete(found.key)
-    row = {"$key": int(found.key), "name": found.get("name"), "task_count": tasks, "deleted": True}
+    row = deleted_row(found, task_count=tasks)
     app.done(f"Deleted {_label(found)} and the {_plural(tasks, 'task')} it owned", row)
 
 

@@ -12,9 +12,12 @@ from typing import Any
 import click
 
 from vrgtask.commands._common import (
+    BOOL_STYLES,
     NAME_OR_KEY,
     JsonObject,
     LinkedGroup,
+    add_toggles,
+    deleted_row,
     enabled_filter,
     examples,
     format_epoch,
@@ -23,7 +26,9 @@ from vrgtask.commands._common import (
     is_key,
     nonempty,
     optional_bool,
+    require_changes,
     resolve,
+    yes_option,
 )
 from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
@@ -44,7 +49,6 @@ __all__ = [
 ]
 
 STATUS_STYLES = {"running": "green", "idle": "bright_black"}
-BOOL_STYLES = {True: "green", False: "yellow"}
 
 TASK_COLUMNS = [
     Column("$key", "Key"),
@@ -408,12 +412,7 @@ def update_task(
         "delete_after_run": delete_after_run,
         "settings_args": settings_json,
     }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        raise click.UsageError(
-            "nothing to change: give at least one of --name, --description, --enabled, "
-            "--delete-after-run, --settings-json"
-        )
+    changes = require_changes(changes)
     app = get_app()
     found = find_task(app, task_ref)
     updated = _write_and_verify(app, "PUT", int(found.key), changes, "the update")
@@ -425,19 +424,15 @@ def update_task(
     epilog=examples("vrgtask task delete old-task", "vrgtask task delete 12 --yes"),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_task(task_ref: str, yes: bool) -> None:
-    """Delete a task (its triggers and events go with it).
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete a task (its triggers and events go with it)."""
     app = get_app()
     found = find_task(app, task_ref)
     app.confirm(f"Delete {_label(found)} and its triggers and events?", yes=yes)
     app.client.tasks.delete(found.key)
-    row = {"$key": int(found.key), "name": found.get("name"), "deleted": True}
-    app.done(f"Deleted {_label(found)}", row)
+    app.done(f"Deleted {_label(found)}", deleted_row(found))
 
 
 def _toggle(task_ref: str, enable: bool) -> None:
@@ -451,20 +446,14 @@ def _toggle(task_ref: str, enable: bool) -> None:
     _done(app, verb, changed)
 
 
-@task.command("enable", epilog=examples("vrgtask task enable nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@output_options
-def enable_task(task_ref: str) -> None:
-    """Enable a task so its triggers and events run it."""
-    _toggle(task_ref, True)
-
-
-@task.command("disable", epilog=examples("vrgtask task disable nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@output_options
-def disable_task(task_ref: str) -> None:
-    """Disable a task; a run in progress finishes."""
-    _toggle(task_ref, False)
+add_toggles(
+    task,
+    _toggle,
+    metavar="TASK",
+    example="task {verb} nightly-snapshot",
+    enable_help="Enable a task so its triggers and events run it.",
+    disable_help="Disable a task; a run in progress finishes.",
+)
 
 
 @task.command(

@@ -13,8 +13,17 @@ from typing import Any
 
 import click
 
-from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no, optional_bool
-from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
+from vrgtask.commands._common import (
+    BOOL_STYLES,
+    KEY,
+    NAME_OR_KEY,
+    deleted_row,
+    examples,
+    format_yes_no,
+    optional_bool,
+    yes_option,
+)
+from vrgtask.commands.schedule import find_schedule
 from vrgtask.commands.task import (
     find_task,
     run_fired_task,
@@ -152,18 +161,15 @@ def create_trigger(task_ref: str, schedule_ref: str) -> None:
     epilog=examples("vrgtask trigger delete 7", "vrgtask trigger delete 7 --yes"),
 )
 @click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_trigger(trigger_id: int, yes: bool) -> None:
-    """Delete a trigger (the task and the schedule stay).
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete a trigger (the task and the schedule stay)."""
     app = get_app()
     found = _get_trigger(app, trigger_id)
     app.confirm(f"Delete trigger {found.key} linking {_link(found)}?", yes=yes)
     app.client.task_schedule_triggers.delete(found.key)
-    row = {**trigger_to_row(found), "deleted": True}
+    row = deleted_row(found, trigger_to_row(found))
     app.done(f"Deleted trigger {found.key} linking {_link(found)}", row, TASK_TRIGGER_COLUMNS)
 
 
