@@ -26,6 +26,7 @@ from vrgtask.automation.system import (
 )
 from vrgtask.errors import ConflictError, ExitCode, NotFoundError, VrgtaskError
 from vrgtask.owners import OwnerRef, lookup_owner_key
+from vrgtask.text import value_text
 
 __all__ = ["Change", "Op", "Plan", "WriteNotApplied", "apply_plan", "build_plan"]
 
@@ -90,11 +91,7 @@ def _show(fieldname: str, value: Any) -> str:
         return seconds_to_time(value)
     if fieldname == "days" and isinstance(value, tuple):
         return days_text(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+    return value_text(value, sort_keys=True)
 
 
 def _empty(value: Any) -> bool:

@@ -298,7 +298,7 @@ def doctor() -> None:
     Exit 0 when every check passes, 1 otherwise. The output never shows a
     secret: paste it into a bug report as it is.
     """
-    from vrgtask.cli import redact
+    from vrgtask.text import redact
 
     app = get_app()
     checks = Doctor(app).run()
