@@ -23,7 +23,6 @@ from vrgtask.commands._common import (
     deleted_row,
     examples,
     format_json,
-    is_key,
     nonempty,
     require_changes,
     yes_option,
@@ -36,6 +35,7 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
+from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
 
@@ -43,7 +43,6 @@ __all__ = [
     "EVENT_COLUMNS",
     "event",
     "event_to_row",
-    "parse_owner_ref",
 ]
 
 
@@ -80,32 +79,6 @@ def event_to_row(found: Any) -> dict[str, Any]:
         "table_event_filters": found.get("table_event_filters"),
         "context": found.get("context"),
     }
-
-
-_REF_HELP = "expected a table/key reference (users/3) or, with --table, a key (3)"
-
-
-def parse_owner_ref(value: str, table: str | None) -> str:
-    """``--owner`` as a ``table/key`` reference; a bare key takes ``--table``'s table.
-
-    Raises a usage error (before any request) for anything else.
-    """
-    text = value.strip()
-    if "/" in text:
-        ref_table, _, ref_key = text.partition("/")
-        if not ref_table or not ref_key or "/" in ref_key or any(c.isspace() for c in text):
-            raise click.BadParameter(f"{value!r}: {_REF_HELP}", param_hint="'--owner'")
-        if is_key(ref_key) and int(ref_key) < 1:
-            raise click.BadParameter(f"{value!r}: keys start at 1", param_hint="'--owner'")
-        return f"{ref_table}/{int(ref_key) if is_key(ref_key) else ref_key}"
-    if not is_key(text) or int(text) < 1:
-        raise click.BadParameter(f"{value!r}: {_REF_HELP}", param_hint="'--owner'")
-    if table is None:
-        raise click.UsageError(
-            f"--owner {text} is a bare key: give its table with --table, "
-            f"or write the reference in full, as in --owner users/{int(text)}"
-        )
-    return f"{table}/{int(text)}"
 
 
 def _label(found: Any) -> str:
@@ -161,19 +134,22 @@ def event() -> None:
 )
 @click.option(
     "--owner",
+    type=OwnerParam(),
     metavar="REF",
-    help="Only events of this owner: users/3, or a bare key with --table.",
+    help="Only events of this owner: users/3, users/ops (by name), or a bare key with --table.",
 )
 @click.option("--table", callback=nonempty, help="Only events fired by this table (users...).")
 @click.option("--event", "event_id", callback=nonempty, help="Only this event (login, ...).")
 @output_options
 def list_events(
-    task_ref: str | None, owner: str | None, table: str | None, event_id: str | None
+    task_ref: str | None, owner: OwnerRef | None, table: str | None, event_id: str | None
 ) -> None:
     """List event triggers: all, or those matching every option given."""
-    owner_ref = parse_owner_ref(owner, table) if owner is not None else None
+    if owner is not None:
+        owner = owner_with_table(owner, table, same_table=False, example="users")
     app = get_app()
     client = app.client
+    owner_ref = resolve_owner(client, owner).ref if owner is not None else None
     task_key = find_task(app, task_ref).key if task_ref is not None else None
     owner_filter = None
     if owner_ref is not None:
@@ -209,8 +185,10 @@ def get_event(event_key: int) -> None:
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option(
     "--owner",
+    type=OwnerParam(),
     metavar="REF",
-    help="The object whose event runs the task: users/3, or a bare key with --table "
+    help="The object whose event runs the task: users/3, users/ops (by name), or a bare "
+    "key with --table "
     "[default: the platform fills it from the task; give --table then].",
 )
 @click.option(
@@ -232,7 +210,7 @@ def get_event(event_key: int) -> None:
 @output_options
 def create_event(
     task_ref: str,
-    owner: str | None,
+    owner: OwnerRef | None,
     event_id: str,
     table: str | None,
     event_name: str | None,
@@ -246,15 +224,17 @@ def create_event(
     Every field sent is read back and compared: a field the server accepted
     but did not apply ends the command with exit 1, naming it.
     """
-    owner_ref = parse_owner_ref(owner, table) if owner is not None else None
-    if owner_ref is None and table is None:
+    if owner is None and table is None:
         raise click.UsageError(
             "Missing option '--table': without --owner, give the table whose event fires "
             "(alarms, logs, users, ...)"
         )
-    event_table = table if table is not None else str(owner_ref).partition("/")[0]
+    if owner is not None:
+        owner = owner_with_table(owner, table, same_table=False, example="users")
+    event_table = table if table is not None else owner.table if owner is not None else ""
     app = get_app()
     client = app.client
+    owner_ref = resolve_owner(client, owner).ref if owner is not None else None
     task = find_task(app, task_ref)
     body: dict[str, Any] = {
         "task": int(task.key),

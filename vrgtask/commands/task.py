@@ -23,7 +23,6 @@ from vrgtask.commands._common import (
     format_epoch,
     format_json,
     format_yes_no,
-    is_key,
     nonempty,
     optional_bool,
     require_changes,
@@ -34,6 +33,7 @@ from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
+from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
 from vrgtask.verify import verify_write
 
@@ -297,34 +297,6 @@ def get_task(task_ref: str) -> None:
     app.render_one(task_to_row(found), TASK_DETAIL_COLUMNS)
 
 
-def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
-    text = owner.strip()
-    if "/" in text:
-        owner_table, _, key = text.partition("/")
-        if not owner_table or not key:
-            raise click.BadParameter(
-                f"{owner!r}: expected a key (12) or a table/key reference (vms/12)",
-                param_hint="'--owner'",
-            )
-        if table is not None and table != owner_table:
-            raise click.BadParameter(
-                f"the owner reference names table {owner_table!r} but --table is {table!r}",
-                param_hint="'--table'",
-            )
-        return owner_table, int(key) if is_key(key) else key
-    if not is_key(text) or int(text) < 1:
-        raise click.BadParameter(
-            f"{owner!r}: expected a key (12) or a table/key reference (vms/12)",
-            param_hint="'--owner'",
-        )
-    if table is None:
-        raise click.UsageError(
-            "Missing option '--table': the owner's table (vms, tenants, users, vnets, ...) "
-            "is required unless --owner carries it, as in --owner vms/12"
-        )
-    return table, int(text)
-
-
 @task.command(
     "create",
     epilog=examples(
@@ -339,6 +311,7 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
 @click.option(
     "--owner",
     required=True,
+    type=OwnerParam(),
     metavar="KEY|TABLE/KEY|TABLE/NAME",
     help="Owner object: its key (with --table) or a reference like vms/12 or vms/web-01.",
 )
@@ -351,7 +324,7 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
 @output_options
 def create_task(
     name: str,
-    owner: str,
+    owner: OwnerRef,
     action: str,
     table: str | None,
     description: str | None,
@@ -360,16 +333,11 @@ def create_task(
     settings_json: dict[str, Any] | None,
 ) -> None:
     """Create a task."""
-    owner_table, owner_key = _parse_owner(owner, table)
+    owner = owner_with_table(owner, table, same_table=True)
     app = get_app()
-    if isinstance(owner_key, str):  # vms/web-01: a name, looked up (vrgtask.owners)
-        from vrgtask.owners import STRING_KEY_TABLES, lookup_owner_key
-
-        if owner_table not in STRING_KEY_TABLES:
-            owner_key = lookup_owner_key(app.client, owner_table, owner_key)
     body: dict[str, Any] = {
         "name": name,
-        "owner": f"{owner_table}/{owner_key}",
+        "owner": resolve_owner(app.client, owner).ref,
         "action": action,
         "enabled": not disabled,
         "delete_after_run": delete_after_run,
