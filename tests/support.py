@@ -61,7 +61,7 @@ TASK_DATA: dict[str, Any] = {
 }
 
 
-#: The plan's mock_task_schedule as a row of the SDK's default projection.
+#: The standard schedule as a row of the SDK's default projection.
 SCHEDULE_DATA: dict[str, Any] = {
     "$key": 200,
     "name": "nightly-window",
@@ -90,7 +90,7 @@ SCHEDULE_DATA: dict[str, Any] = {
     "creator_display": "admin",
 }
 
-#: The plan's mock_task_trigger, with the SDK's projected column names.
+#: The standard trigger, with the SDK's projected column names.
 TRIGGER_DATA: dict[str, Any] = {
     "$key": 300,
     "task": 100,

@@ -33,7 +33,7 @@ __all__ = [
 
 
 class ExitCode(enum.IntEnum):
-    """Documented exit codes (README, architecture.md)."""
+    """Documented exit codes (README, docs/architecture.md)."""
 
     OK = 0
     ERROR = 1

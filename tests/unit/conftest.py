@@ -73,7 +73,7 @@ def applies_what_is_sent(method: MagicMock, **fixed: Any) -> None:
 
 @pytest.fixture
 def make_task() -> Callable[..., Any]:
-    """``make_task(**changes)``: a pyvergeos Task like the plan's mock_task."""
+    """``make_task(**changes)``: a pyvergeos Task built from TASK_DATA."""
     from pyvergeos.resources.tasks import Task
 
     def build(**changes: Any) -> Any:
@@ -84,13 +84,13 @@ def make_task() -> Callable[..., Any]:
 
 @pytest.fixture
 def mock_task(make_task: Callable[..., Any]) -> Any:
-    """The plan's ``mock_task``: key 100, 'nightly-backup', idle, enabled."""
+    """The standard task: key 100, 'nightly-backup', idle, enabled."""
     return make_task()
 
 
 @pytest.fixture
 def make_schedule() -> Callable[..., Any]:
-    """``make_schedule(**changes)``: a pyvergeos TaskSchedule like the plan's."""
+    """``make_schedule(**changes)``: a pyvergeos TaskSchedule built from SCHEDULE_DATA."""
     from pyvergeos.resources.task_schedules import TaskSchedule
 
     def build(**changes: Any) -> Any:
@@ -101,13 +101,13 @@ def make_schedule() -> Callable[..., Any]:
 
 @pytest.fixture
 def mock_task_schedule(make_schedule: Callable[..., Any]) -> Any:
-    """The plan's mock_task_schedule: key 200, 'nightly-window', daily 02:00-04:00, Mon-Fri."""
+    """The standard schedule: key 200, 'nightly-window', daily 02:00-04:00, Mon-Fri."""
     return make_schedule()
 
 
 @pytest.fixture
 def make_trigger() -> Callable[..., Any]:
-    """``make_trigger(**changes)``: a pyvergeos TaskScheduleTrigger like the plan's."""
+    """``make_trigger(**changes)``: a pyvergeos TaskScheduleTrigger built from TRIGGER_DATA."""
     from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
 
     def build(**changes: Any) -> Any:
@@ -118,7 +118,7 @@ def make_trigger() -> Callable[..., Any]:
 
 @pytest.fixture
 def mock_task_trigger(make_trigger: Callable[..., Any]) -> Any:
-    """The plan's mock_task_trigger: key 300, task 100 -> schedule 200."""
+    """The standard trigger: key 300, task 100 -> schedule 200."""
     return make_trigger()
 
 

@@ -1,7 +1,7 @@
 """``vrgtask schedule ...`` against a mock pyvergeos client (no network).
 
 Schedules are real pyvergeos ``TaskSchedule`` objects built from dicts like
-the plan's ``mock_task_schedule``; the mock client only stands in for the
+conftest's ``make_schedule``; the mock client only stands in for the
 managers, so every assertion is about what the command asked the SDK for and
 what it printed.
 """
@@ -19,7 +19,7 @@ from support import Invoke, untouched
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-#: The row the plan's ``_schedule_to_dict`` gives for SCHEDULE_DATA.
+#: The row ``schedule_to_row`` gives for SCHEDULE_DATA.
 SCHEDULE_ROW: dict[str, Any] = {
     "$key": 200,
     "name": "nightly-window",
@@ -45,7 +45,7 @@ SAT_0200_UTC = FRI_0200_UTC + 86400
 
 @pytest.fixture
 def client(mock_client: MagicMock, mock_task_schedule: Any) -> MagicMock:
-    """A client whose name lookups find the plan's schedule."""
+    """A client whose name lookups find the conftest schedule."""
     mock_client.task_schedules.list.return_value = [mock_task_schedule]
     return mock_client
 
@@ -89,7 +89,7 @@ def sent(mock: MagicMock) -> dict[str, Any]:
     return dict(mock.call_args.kwargs)
 
 
-# ----------------------------------------------------------------------------- the plan's tests
+# ----------------------------------------------------------------------------- list, get, create, change
 
 
 def test_schedule_list(invoke: Invoke, client: MagicMock) -> None:

@@ -70,7 +70,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def schedule_to_row(schedule: Any) -> dict[str, Any]:
-    """One SDK TaskSchedule as a plain row (the plan's ``_schedule_to_dict``).
+    """One SDK TaskSchedule as a plain row.
 
     Needs the manager's default projection (every accessor read here is a
     plain column, so a narrower row only shows defaults, never raises).

@@ -97,7 +97,7 @@ def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[st
 
 
 def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
-    """One SDK Task as a plain row (the plan's data mapping).
+    """One SDK Task as a plain row.
 
     The computed fields go through the SDK's accessors, which refuse a field
     the request never asked for. Every row of one response has the same

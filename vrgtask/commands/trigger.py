@@ -46,7 +46,7 @@ TASK_TRIGGER_COLUMNS = [
 
 
 def trigger_to_row(found: Any) -> dict[str, Any]:
-    """One SDK TaskScheduleTrigger as a plain row (the plan's ``_trigger_to_dict``).
+    """One SDK TaskScheduleTrigger as a plain row.
 
     Needs the manager's default projection: task_display and
     schedule_display are projected accessors.
