@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vrgtask.errors import ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "STRING_KEY_TABLES",
@@ -96,7 +99,7 @@ def _keys_text(rows: list[dict[str, Any]]) -> str:
     return ", ".join(keys) + more
 
 
-def lookup_owner_key(client: Any, table: str, name: str) -> str:
+def lookup_owner_key(client: VergeClient, table: str, name: str) -> str:
     """The key of the one object of ``table`` named ``name`` (one request)."""
     from pyvergeos.filters import quote_value
 
@@ -116,7 +119,7 @@ def lookup_owner_key(client: Any, table: str, name: str) -> str:
     return str(named[0].get("$key"))
 
 
-def resolve_owner(client: Any, owner: OwnerRef) -> OwnerRef:
+def resolve_owner(client: VergeClient, owner: OwnerRef) -> OwnerRef:
     """The same owner with its key (one request when it was given by name)."""
     if owner.key is not None:
         return owner

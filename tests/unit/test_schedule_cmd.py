@@ -89,7 +89,7 @@ def sent(mock: MagicMock) -> dict[str, Any]:
     return dict(mock.call_args.kwargs)
 
 
-# ----------------------------------------------------------------------------- list, get, create, change
+# ------------------------------------------------------------------------ list, get, create, change
 
 
 def test_schedule_list(invoke: Invoke, client: MagicMock) -> None:

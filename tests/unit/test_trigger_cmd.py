@@ -39,7 +39,7 @@ def client(
     return mock_client
 
 
-# ----------------------------------------------------------------------------- list, get, create, delete
+# ------------------------------------------------------------------------ list, get, create, delete
 
 
 def test_trigger_list(invoke: Invoke, client: MagicMock) -> None:

@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,9 @@ from vrgtask.commands._watch import WatchCommand, check_watch, watch_loop, watch
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "AGENDA_COLUMNS",
@@ -103,7 +106,7 @@ def _action_sender() -> Callable[..., Any] | None:
     return sender if callable(sender) else None
 
 
-def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> list[Any]:
+def ask_schedule(client: VergeClient, key: int, limit: int, start: int, end: int) -> list[Any]:
     """One schedule's runs in ``[start, end]`` (its ``get_schedule`` action): one request."""
     from vrgtask.upcoming import run_entries
 
@@ -119,7 +122,7 @@ def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> lis
 
 
 def collect_agenda(
-    client: Any,
+    client: VergeClient,
     triggers: Sequence[Any],
     task_names: Mapping[int, str],
     start: int,

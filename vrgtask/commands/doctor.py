@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ExitCode, VrgtaskError, classify
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = ["DOCTOR_COLUMNS", "READ_TABLES", "doctor"]
 
@@ -198,7 +201,7 @@ class Doctor:
         self.add(Check("credentials", "pass", who))
         return client
 
-    def versions(self, client: Any) -> None:
+    def versions(self, client: VergeClient) -> None:
         version = getattr(client, "version", None)
         os_version = getattr(client, "os_version", None)
         cloud = getattr(client, "cloud_name", None)
@@ -215,7 +218,7 @@ class Doctor:
             self.add(Check("versions", "warn", ", ".join(found) + "; no version in GET /system",
                            "include the VergeOS version from the UI in a bug report"))  # fmt: skip
 
-    def read(self, client: Any, table: str, why: str) -> None:
+    def read(self, client: VergeClient, table: str, why: str) -> None:
         params: dict[str, Any] = {"limit": 1, "fields": "$key"}
         if table == "logs":
             params = {"limit": 1, "fields": "$key,timestamp", "sort": "-timestamp",
@@ -241,7 +244,7 @@ class Doctor:
                 detail = f"readable; newest task entry {when:%Y-%m-%d %H:%M:%S} UTC"
         self.add(Check(f"read {table}", "pass", detail))
 
-    def action_form(self, client: Any) -> None:
+    def action_form(self, client: VergeClient) -> None:
         from pyvergeos.exceptions import APIError
 
         try:

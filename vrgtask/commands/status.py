@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,9 @@ from vrgtask.commands.history import ERROR_LEVELS, LEVEL_STYLES, log_time_iso, n
 from vrgtask.context import AppContext, Section, get_app, output_options
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "FAILED_COLUMNS",
@@ -270,7 +273,7 @@ def exit_code_for(
     return 1 if severities & worst else 0
 
 
-def _read_engine(client: Any) -> tuple[Engine, Any]:
+def _read_engine(client: VergeClient) -> tuple[Engine, Any]:
     tasks = client.tasks.list(fields=TASK_FIELDS)
     schedules = client.task_schedules.list(fields=SCHEDULE_FIELDS)
     triggers = client.task_schedule_triggers.list()
