@@ -12,7 +12,7 @@ The same group is reachable as ``vrgtask task event``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -39,6 +39,9 @@ from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
 
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_events import TaskEvent
+
 __all__ = [
     "EVENT_COLUMNS",
     "event",
@@ -60,7 +63,7 @@ EVENT_COLUMNS = [
 ]
 
 
-def event_to_row(found: Any) -> dict[str, Any]:
+def event_to_row(found: TaskEvent) -> dict[str, Any]:
     """One SDK TaskEvent as a plain row.
 
     Needs the manager's default projection: ``task_display`` is a projected
@@ -81,25 +84,25 @@ def event_to_row(found: Any) -> dict[str, Any]:
     }
 
 
-def _label(found: Any) -> str:
+def _label(found: TaskEvent) -> str:
     """``event 3 (Login on users)``."""
     name = found.event_name_display or found.event_type or "?"
     return f"event {found.key} ({name} on {found.owner_table or '?'})"
 
 
-def _task_label(found: Any) -> str:
+def _task_label(found: TaskEvent) -> str:
     """``task 'power-on-dev' (key 2)`` for the task an event runs."""
     display = found.task_display or found.get("task_name") or ""
     return f"task {display!r} (key {found.task_key})"
 
 
-def _owner_label(found: Any) -> str:
+def _owner_label(found: TaskEvent) -> str:
     """``users/3 ('ops')``: the owner reference and its display name."""
     display = found.get("owner_display")
     return f"{found.get('owner')} ({display!r})" if display else str(found.get("owner"))
 
 
-def _get_event(app: AppContext, key: int) -> Any:
+def _get_event(app: AppContext, key: int) -> TaskEvent:
     """One event by key, with the default projection (one request)."""
     return app.client.task_events.get(key)
 

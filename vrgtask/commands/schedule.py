@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -51,6 +51,9 @@ from vrgtask.schedtime import (
 )
 from vrgtask.upcoming import raw_text, run_entries, run_entry_epoch
 
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_schedules import TaskSchedule
+
 __all__ = [
     "SCHEDULE_UPCOMING_COLUMNS",
     "TASK_SCHEDULE_COLUMNS",
@@ -69,7 +72,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # -- rows and columns -------------------------------------------------------
 
 
-def schedule_to_row(schedule: Any) -> dict[str, Any]:
+def schedule_to_row(schedule: TaskSchedule) -> dict[str, Any]:
     """One SDK TaskSchedule as a plain row.
 
     Needs the manager's default projection (every accessor read here is a
@@ -113,11 +116,13 @@ TASK_SCHEDULE_COLUMNS = [
 ]
 
 
-def _label(found: Any) -> str:
+def _label(found: TaskSchedule) -> str:
     return f"schedule {found.get('name')!r} (key {found.key})"
 
 
-def _done(app: AppContext, verb: str, found: Any, sent: dict[str, Any] | None = None) -> None:
+def _done(
+    app: AppContext, verb: str, found: TaskSchedule, sent: dict[str, Any] | None = None
+) -> None:
     if sent is not None:
         from vrgtask.hints import command_hint
         from vrgtask.verify import verify_write
@@ -131,14 +136,14 @@ def _done(app: AppContext, verb: str, found: Any, sent: dict[str, Any] | None = 
     app.done(f"{verb} {_label(found)}", schedule_to_row(found), TASK_SCHEDULE_COLUMNS)
 
 
-def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> Any:
+def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> TaskSchedule:
     """Resolve SCHEDULE (name or key) with one query.
 
     ``full`` reads the manager's default projection (every column a row
     shows, the times of day included); otherwise key, name and enabled.
     """
     fields = None if full else ["$key", "name", "enabled"]
-    return resolve(app.client.task_schedules, ident, noun=NOUN, fields=fields)
+    return cast("TaskSchedule", resolve(app.client.task_schedules, ident, noun=NOUN, fields=fields))
 
 
 def upcoming_to_row(entry: Any) -> dict[str, Any]:
@@ -453,7 +458,7 @@ def update_schedule(
 
 
 def _check_against_current(
-    found: Any,
+    found: TaskSchedule,
     start_time: int | None,
     end_time: int | None,
     start_date: str | None,
@@ -491,7 +496,7 @@ def _check_against_current(
         )
 
 
-def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
+def _conflict_message(app: AppContext, found: TaskSchedule, exc: Exception) -> str:
     """Why a schedule could not be deleted: the triggers that still link to it."""
     from vrgtask.hints import command_hint
 

@@ -17,7 +17,7 @@ The same group is reachable as ``vrgtask task script``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -37,6 +37,9 @@ from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_scripts import TaskScript
 
 __all__ = [
     "SCRIPT_COLUMNS",
@@ -111,7 +114,7 @@ SCRIPT_DETAIL_COLUMNS = _detail_columns(_code_hint)
 _DETAIL_WITH_CODE_BELOW = _detail_columns(_code_below)
 
 
-def script_to_row(found: Any) -> dict[str, Any]:
+def script_to_row(found: TaskScript) -> dict[str, Any]:
     """One SDK TaskScript as a plain row, the full code (``script``) last.
 
     Needs the manager's default projection: ``task_count`` is a projected
@@ -131,12 +134,12 @@ def script_to_row(found: Any) -> dict[str, Any]:
     }
 
 
-def find_script(app: AppContext, ident: str, *, fields: list[str] | None = None) -> Any:
+def find_script(app: AppContext, ident: str, *, fields: list[str] | None = None) -> TaskScript:
     """Resolve ID|NAME with one query; ``fields=None`` reads every column (the code too)."""
-    return resolve(app.client.task_scripts, ident, noun=NOUN, fields=fields)
+    return cast("TaskScript", resolve(app.client.task_scripts, ident, noun=NOUN, fields=fields))
 
 
-def _label(found: Any) -> str:
+def _label(found: TaskScript) -> str:
     return f"script {found.get('name')!r} (key {found.key})"
 
 

@@ -9,7 +9,7 @@ The same group is reachable as ``vrgtask task trigger``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -34,6 +34,9 @@ from vrgtask.hints import command_hint
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
 
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
+
 __all__ = ["TASK_TRIGGER_COLUMNS", "trigger", "trigger_to_row"]
 
 TASK_TRIGGER_COLUMNS = [
@@ -45,7 +48,7 @@ TASK_TRIGGER_COLUMNS = [
 ]
 
 
-def trigger_to_row(found: Any) -> dict[str, Any]:
+def trigger_to_row(found: TaskScheduleTrigger) -> dict[str, Any]:
     """One SDK TaskScheduleTrigger as a plain row.
 
     Needs the manager's default projection: task_display and
@@ -62,7 +65,7 @@ def trigger_to_row(found: Any) -> dict[str, Any]:
     }
 
 
-def _link(found: Any) -> str:
+def _link(found: TaskScheduleTrigger) -> str:
     """``task 'x' (key 3) to schedule 'nightly' (key 2)`` for one trigger."""
     return (
         f"task {found.task_display!r} (key {found.task_key}) to "
@@ -70,7 +73,7 @@ def _link(found: Any) -> str:
     )
 
 
-def _get_trigger(app: AppContext, key: int) -> Any:
+def _get_trigger(app: AppContext, key: int) -> TaskScheduleTrigger:
     """One trigger by key, with the default projection (one request)."""
     return app.client.task_schedule_triggers.get(key)
 
