@@ -15,10 +15,12 @@ This module imports only the standard library and click.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
 import click
+
+from vrgtask.timespec import wall_clock
 
 __all__ = [
     "DAY_NAMES",
@@ -214,17 +216,6 @@ WHEN_PATTERN = re.compile(
 )
 
 
-def _offset(text: str) -> timezone:
-    if text.upper() == "Z":
-        return timezone.utc
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
-    if hours > 23 or minutes > 59:
-        raise ValueError(f"bad UTC offset {text!r}")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
 class PointInTime(click.ParamType):  # type: ignore[type-arg]
     """A date (local midnight) or date-time, local unless it carries an offset; epoch int.
 
@@ -250,27 +241,18 @@ class PointInTime(click.ParamType):  # type: ignore[type-arg]
                 ctx,
             )
         year, month, day, hour, minute, second, offset = match.groups()
-        try:
-            moment = datetime(
-                int(year),
-                int(month),
-                int(day),
-                int(hour or 0),
-                int(minute or 0),
-                int(second or 0),
-            )
-            if self.bounded:
-                from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
+        if self.bounded:
+            from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
 
-                if not MIN_YEAR <= moment.year <= MAX_YEAR:
-                    self.fail(
-                        f"{text!r} is out of range: use a time from {MIN_YEAR}-01-01 "
-                        f"to {MAX_YEAR}-12-31",
-                        param,
-                        ctx,
-                    )
-            # Without an offset the wall-clock time is read in the local time zone.
-            moment = moment.replace(tzinfo=_offset(offset)) if offset else moment.astimezone()
+            if not MIN_YEAR <= int(year) <= MAX_YEAR:
+                self.fail(
+                    f"{text!r} is out of range: use a time from {MIN_YEAR}-01-01 "
+                    f"to {MAX_YEAR}-12-31",
+                    param,
+                    ctx,
+                )
+        try:
+            moment = wall_clock(year, month, day, hour, minute, second, offset)
             return int(moment.timestamp())
         except (ValueError, OverflowError, OSError) as exc:
             self.fail(f"{text!r} is not a valid date-time ({exc})", param, ctx)
