@@ -235,6 +235,26 @@ def _check_dates(start: str | None, end: str | None) -> None:
         raise click.BadParameter(f"{end} is before --start-date {start}", param_hint="'--end-date'")
 
 
+#: The options create and update share, and the SDK field each one sets.
+_OPTION_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "repeat_every": "repeat_every",
+    "repeat_iteration": "repeat_iteration",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "start_time": "start_time_of_day",
+    "end_time": "end_time_of_day",
+    "day_of_month": "day_of_month",
+}
+
+
+def _option_fields() -> dict[str, Any]:
+    """The SDK fields of the running create or update, from its options (None: not given)."""
+    params = click.get_current_context().params
+    return {field: params[option] for option, field in _OPTION_FIELDS.items()}
+
+
 REPEAT_HELP = "Repeat interval."
 ITERATION_HELP = "Run every N intervals (at least 1)."
 TIME_HELP = "HH:MM[:SS] or seconds after midnight (0..86400, 24:00 = end of day)."
@@ -375,16 +395,8 @@ def create_schedule(
     days = _weekday_flags(days_spec, day_flags)
     app = get_app()
     fields: dict[str, Any] = {
-        "name": name,
-        "description": description,
+        **_option_fields(),
         "enabled": not disabled,
-        "repeat_every": repeat_every,
-        "repeat_iteration": repeat_iteration,
-        "start_date": start_date,
-        "end_date": end_date,
-        "start_time_of_day": start_time,
-        "end_time_of_day": end_time,
-        "day_of_month": day_of_month,
         **{day: True if flag is None else flag for day, flag in days.items()},
     }
     created = app.client.task_schedules.create(**fields)
@@ -436,20 +448,9 @@ def update_schedule(
     """
     _check_time_window(start_time, end_time)
     _check_dates(start_date, end_date)
-    changes: dict[str, Any] = {
-        "name": name,
-        "description": description,
-        "enabled": enabled,
-        "repeat_every": repeat_every,
-        "repeat_iteration": repeat_iteration,
-        "start_date": start_date,
-        "end_date": end_date,
-        "start_time_of_day": start_time,
-        "end_time_of_day": end_time,
-        "day_of_month": day_of_month,
-        **_weekday_flags(days_spec, day_flags),
-    }
-    changes = require_changes(changes)
+    changes = require_changes(
+        {**_option_fields(), "enabled": enabled, **_weekday_flags(days_spec, day_flags)}
+    )
     app = get_app()
     found = find_schedule(app, schedule_ref, full=True)
     _check_against_current(found, start_time, end_time, start_date, end_date)
