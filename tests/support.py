@@ -184,3 +184,30 @@ def untouched(mock_client: MagicMock) -> None:
     build = vrgtask.context.build_client
     assert isinstance(build, MagicMock), "the unit-test mock_client fixture is not in use"
     assert not build.called
+
+
+#: A row of task_events as the SDK's default projection returns it.
+EVENT_DATA: dict[str, Any] = {
+    "$key": 400,
+    "owner": "users/3",
+    "owner_display": "ops",
+    "table": "users",
+    "event": "login",
+    "event_name": "Login",
+    "task": 100,
+    "task_name": "nightly-backup",
+    "table_event_filters": None,
+    "trigger": 0,
+    "context": None,
+    "task_display": "nightly-backup",
+}
+
+#: A row of task_scripts with every column (the code too).
+SCRIPT_DATA: dict[str, Any] = {
+    "$key": 500,
+    "name": "cleanup",
+    "description": "Delete old logs",
+    "script": "log('a')\r\nlog('b')\n",
+    "task_settings": {"questions": []},
+    "task_count": 2,
+}

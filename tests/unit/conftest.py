@@ -16,7 +16,16 @@ from unittest.mock import MagicMock
 import pytest
 from click.testing import CliRunner
 from pytest_mock import MockerFixture
-from support import SCHEDULE_DATA, TASK_DATA, TRIGGER_DATA, Invoke, Outcome, sdk_object
+from support import (
+    EVENT_DATA,
+    SCHEDULE_DATA,
+    SCRIPT_DATA,
+    TASK_DATA,
+    TRIGGER_DATA,
+    Invoke,
+    Outcome,
+    sdk_object,
+)
 
 from vrgtask.cli import cli
 
@@ -145,3 +154,25 @@ def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     Written as a POSIX rule, so no time-zone database is needed.
     """
     yield from _local_zone(monkeypatch, "CET-1CEST,M3.5.0,M10.5.0/3")
+
+
+@pytest.fixture
+def make_event() -> Callable[..., Any]:
+    """``make_event(**changes)``: a pyvergeos TaskEvent built from EVENT_DATA."""
+    from pyvergeos.resources.task_events import TaskEvent
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(TaskEvent, {**EVENT_DATA, **changes})
+
+    return build
+
+
+@pytest.fixture
+def make_script() -> Callable[..., Any]:
+    """``make_script(**changes)``: a pyvergeos TaskScript built from SCRIPT_DATA."""
+    from pyvergeos.resources.task_scripts import TaskScript
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(TaskScript, {**SCRIPT_DATA, **changes})
+
+    return build

@@ -16,23 +16,7 @@ from unittest.mock import MagicMock
 
 import pytest
 from pytest_mock import MockerFixture
-from support import TASK_DATA, Invoke, sdk_object, untouched
-
-#: A row of task_events as the SDK's default projection returns it.
-EVENT_DATA: dict[str, Any] = {
-    "$key": 400,
-    "owner": "users/3",
-    "owner_display": "ops",
-    "table": "users",
-    "event": "login",
-    "event_name": "Login",
-    "task": 100,
-    "task_name": "nightly-backup",
-    "table_event_filters": None,
-    "trigger": 0,
-    "context": None,
-    "task_display": "nightly-backup",
-}
+from support import EVENT_DATA, TASK_DATA, Invoke, sdk_object, untouched
 
 #: What ``event_to_row`` makes of EVENT_DATA.
 EVENT_ROW: dict[str, Any] = {
@@ -50,16 +34,6 @@ EVENT_ROW: dict[str, Any] = {
 
 BAD_KEYS = ["-5", "abc", "0", "1.5", " "]
 BAD_JSON = ["{", "[1, 2]", "null", '"text"', "{'single': 1}"]
-
-
-@pytest.fixture
-def make_event() -> Callable[..., Any]:
-    from pyvergeos.resources.task_events import TaskEvent
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskEvent, {**EVENT_DATA, **changes})
-
-    return build
 
 
 @pytest.fixture

@@ -23,15 +23,6 @@ from vrgtask.commands.script import code_size
 #: CRLF and LF lines, a tab, non-ASCII, and a last line without a newline.
 MIXED_CODE = "# cleanup\r\nlog('héllo')\n\tif x {\r\n\t\tlog('→ done')\n}\nlast line"
 
-SCRIPT_DATA: dict[str, Any] = {
-    "$key": 500,
-    "name": "cleanup",
-    "description": "Delete old logs",
-    "script": "log('a')\r\nlog('b')\n",
-    "task_settings": {"questions": []},
-    "task_count": 2,
-}
-
 SCRIPT_ROW: dict[str, Any] = {
     "$key": 500,
     "name": "cleanup",
@@ -45,16 +36,6 @@ SCRIPT_ROW: dict[str, Any] = {
 
 KEY_NAME = ["$key", "name"]
 BAD_JSON = ["{", "[1, 2]", "null", "3", "{'single': 1}"]
-
-
-@pytest.fixture
-def make_script() -> Callable[..., Any]:
-    from pyvergeos.resources.task_scripts import TaskScript
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskScript, {**SCRIPT_DATA, **changes})
-
-    return build
 
 
 @pytest.fixture
