@@ -20,6 +20,9 @@ from vrgtask.params import FiniteFloat
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
+    from pyvergeos.resources.base import ResourceManager, ResourceObject
+
+    R = TypeVar("R", bound=ResourceObject)
 
 __all__ = [
     "BOOL_STYLES",
@@ -220,13 +223,13 @@ def _describe(rows: Sequence[Mapping[str, Any]], limit: int = 10) -> str:
 
 
 def resolve(
-    manager: Any,
+    manager: ResourceManager[R],
     ident: str,
     *,
     noun: str,
     fields: Sequence[str] | None = None,
     **list_kwargs: Any,
-) -> Any:
+) -> R:
     """Find the one object ``ident`` names, with one server-side query.
 
     An exact name match wins; an identifier of digits only that matches no

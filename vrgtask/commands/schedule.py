@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -143,7 +143,7 @@ def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> TaskSch
     shows, the times of day included); otherwise key, name and enabled.
     """
     fields = None if full else ["$key", "name", "enabled"]
-    return cast("TaskSchedule", resolve(app.client.task_schedules, ident, noun=NOUN, fields=fields))
+    return resolve(app.client.task_schedules, ident, noun=NOUN, fields=fields)
 
 
 def upcoming_to_row(entry: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ The same group is reachable as ``vrgtask task script``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -136,7 +136,7 @@ def script_to_row(found: TaskScript) -> dict[str, Any]:
 
 def find_script(app: AppContext, ident: str, *, fields: list[str] | None = None) -> TaskScript:
     """Resolve ID|NAME with one query; ``fields=None`` reads every column (the code too)."""
-    return cast("TaskScript", resolve(app.client.task_scripts, ident, noun=NOUN, fields=fields))
+    return resolve(app.client.task_scripts, ident, noun=NOUN, fields=fields)
 
 
 def _label(found: TaskScript) -> str:

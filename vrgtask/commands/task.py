@@ -7,7 +7,7 @@ hands them to the formatter registry; it never prints tables itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,6 +36,9 @@ from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
 from vrgtask.verify import verify_write
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.tasks import Task
 
 __all__ = [
     "TASK_COLUMNS",
@@ -182,7 +185,7 @@ def run_fired_task(
 
 def find_task(
     app: AppContext, ident: str, *, full: bool = False, fields: list[str] | None = None
-) -> Any:
+) -> Task:
     """Resolve TASK (name or key) with one query; ``full`` fetches every column."""
     client = app.client
     if fields is None:
