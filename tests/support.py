@@ -61,7 +61,7 @@ TASK_DATA: dict[str, Any] = {
 }
 
 
-#: The plan's mock_task_schedule as a row of the SDK's default projection.
+#: The standard schedule as a row of the SDK's default projection.
 SCHEDULE_DATA: dict[str, Any] = {
     "$key": 200,
     "name": "nightly-window",
@@ -90,7 +90,7 @@ SCHEDULE_DATA: dict[str, Any] = {
     "creator_display": "admin",
 }
 
-#: The plan's mock_task_trigger, with the SDK's projected column names.
+#: The standard trigger, with the SDK's projected column names.
 TRIGGER_DATA: dict[str, Any] = {
     "$key": 300,
     "task": 100,
@@ -174,3 +174,40 @@ def run_process(
             proc.kill()
             raise
     return Outcome(proc.returncode, stdout, stderr, None)
+
+
+def untouched(mock_client: MagicMock) -> None:
+    """No client was built and nothing was asked of the SDK (a refusal before any request)."""
+    import vrgtask.context
+
+    assert mock_client.method_calls == []
+    build = vrgtask.context.build_client
+    assert isinstance(build, MagicMock), "the unit-test mock_client fixture is not in use"
+    assert not build.called
+
+
+#: A row of task_events as the SDK's default projection returns it.
+EVENT_DATA: dict[str, Any] = {
+    "$key": 400,
+    "owner": "users/3",
+    "owner_display": "ops",
+    "table": "users",
+    "event": "login",
+    "event_name": "Login",
+    "task": 100,
+    "task_name": "nightly-backup",
+    "table_event_filters": None,
+    "trigger": 0,
+    "context": None,
+    "task_display": "nightly-backup",
+}
+
+#: A row of task_scripts with every column (the code too).
+SCRIPT_DATA: dict[str, Any] = {
+    "$key": 500,
+    "name": "cleanup",
+    "description": "Delete old logs",
+    "script": "log('a')\r\nlog('b')\n",
+    "task_settings": {"questions": []},
+    "task_count": 2,
+}

@@ -18,7 +18,10 @@ pyvergeos is imported inside functions (``vrgtask --help`` must not load it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = ["ACTION_TABLES", "FORM_POST", "FORM_PUT", "action_form", "send_action"]
 
@@ -37,18 +40,18 @@ _FALLBACK_STATUSES = (404, 405)
 _MEMORY = "_vrgtask_action_form"
 
 
-def action_form(client: Any) -> str | None:
+def action_form(client: VergeClient) -> str | None:
     """The form that worked earlier in this invocation (``post``/``put``), if any."""
     value = vars(client).get(_MEMORY)
     return value if value in (FORM_POST, FORM_PUT) else None
 
 
-def _remember(client: Any, form: str) -> None:
+def _remember(client: VergeClient, form: str) -> None:
     vars(client)[_MEMORY] = form
 
 
 def send_action(
-    client: Any,
+    client: VergeClient,
     table: str,
     key: int | str,
     action: str,

@@ -22,10 +22,11 @@ from click.core import ParameterSource
 from vrgtask import __version__
 from vrgtask.config import MAX_TIMEOUT
 from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
-from vrgtask.errors import ConfigError, ExitCode, classify, one_line
-from vrgtask.formatters import escape_control, formatter_names
+from vrgtask.errors import ConfigError, ExitCode, classify
+from vrgtask.formatters import formatter_names
 from vrgtask.loader import LazyCommandGroup
 from vrgtask.params import FiniteFloat
+from vrgtask.text import escape_control, one_line, redact
 
 __all__ = ["VrgtaskGroup", "cli", "main", "run"]
 
@@ -185,14 +186,6 @@ _APP: list[Any] = []
 
 def _secrets() -> list[str]:
     return [s for app in _APP for s in app.settings.secrets()]
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """Replace every secret in ``text`` by ``***``."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 3:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _report(exc: BaseException, verbosity: int) -> int:

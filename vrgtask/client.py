@@ -41,7 +41,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -51,6 +51,7 @@ from urllib3.util.retry import Retry
 
 from vrgtask.config import Settings
 from vrgtask.errors import ConfigError, ExitCode, InvalidResponseError, VrgtaskError
+from vrgtask.text import redact_headers
 
 if TYPE_CHECKING:
     from pyvergeos import VergeClient
@@ -64,7 +65,6 @@ __all__ = [
     "check_answer",
     "connect",
     "make_session",
-    "redact_headers",
 ]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -324,18 +324,6 @@ class UnverifiedAdapter(HTTPAdapter):
 
         kwargs["ssl_context"] = create_urllib3_context(cert_reqs=ssl.CERT_NONE)
         super().init_poolmanager(*args, **kwargs)
-
-
-def redact_headers(headers: Mapping[str, Any]) -> dict[str, str]:
-    """Headers safe to print: credentials replaced by their scheme only."""
-    safe: dict[str, str] = {}
-    for name, value in headers.items():
-        text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-        if name.lower() in {"authorization", "proxy-authorization", "cookie", "x-api-key"}:
-            scheme = text.split(" ", 1)[0] if " " in text else ""
-            text = f"{scheme} [redacted]".strip()
-        safe[name] = text
-    return safe
 
 
 class _LoggingAdapter(BaseAdapter):

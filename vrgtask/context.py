@@ -32,6 +32,8 @@ from vrgtask.formatters import (
 )
 
 if TYPE_CHECKING:
+    from pyvergeos import VergeClient
+
     from vrgtask.config import Settings
 
 __all__ = [
@@ -107,7 +109,7 @@ def fit_width(text: str, width: int) -> str:
 PLAIN_PROGRESS_EVERY = 10.0
 
 
-def build_client(app: AppContext) -> Any:
+def build_client(app: AppContext) -> VergeClient:
     """Connect using the app's settings. The seam tests replace."""
     from vrgtask.client import connect
 
@@ -166,7 +168,7 @@ class AppContext:
                 sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not terminal_is_dumb()
             )
         self.color = color
-        self._client: Any = None
+        self._client: VergeClient | None = None
         self._plain_progress_at: float | None = None
         self._status_drawn = False  # a live status line is on screen
         self._formatter: Formatter | None = None
@@ -177,7 +179,7 @@ class AppContext:
 
     # -- the server ---------------------------------------------------------
     @property
-    def client(self) -> Any:
+    def client(self) -> VergeClient:
         """The connected pyvergeos client, built on first use."""
         if self._client is None:
             self._client = build_client(self)

@@ -13,6 +13,8 @@ import json
 import re
 from collections.abc import Iterator
 
+from vrgtask.text import one_line
+
 __all__ = [
     "ConfigError",
     "ConflictError",
@@ -31,7 +33,7 @@ __all__ = [
 
 
 class ExitCode(enum.IntEnum):
-    """Documented exit codes (README, architecture.md)."""
+    """Documented exit codes (README, docs/architecture.md)."""
 
     OK = 0
     ERROR = 1
@@ -114,13 +116,6 @@ class InterruptedWait(VrgtaskError):
     """Ctrl-C while waiting: the work goes on on the server."""
 
     exit_code = ExitCode.INTERRUPTED
-
-
-def one_line(text: str) -> str:
-    """Make ``text`` safe for one line of a terminal: control characters escaped."""
-    from vrgtask.formatters import escape_control
-
-    return escape_control(text.strip())
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

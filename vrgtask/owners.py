@@ -7,23 +7,35 @@ digits only is a key; so is anything in a table whose keys are strings
 request: several objects with that name -> exit 7 (their keys listed), none
 -> exit 6.
 
-Importing this module is cheap (standard library and vrgtask.errors only).
+:class:`OwnerParam` is the one click parameter type of every ``--owner``
+(``task create``, ``event create``, ``event list``); the automation document
+reads its ``owner:`` fields with the same :func:`parse_owner`, so the three
+accept and refuse the same text.
+
+Importing this module is cheap (standard library, click and vrgtask.errors).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import click
 
 from vrgtask.errors import ConflictError, NotFoundError
 
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
+
 __all__ = [
     "STRING_KEY_TABLES",
+    "OwnerParam",
     "OwnerRef",
     "OwnerSyntaxError",
     "format_owner",
     "lookup_owner_key",
+    "owner_with_table",
     "parse_owner",
     "resolve_owner",
 ]
@@ -33,6 +45,7 @@ STRING_KEY_TABLES = frozenset({"vm_recipes"})
 
 _TABLE = re.compile(r"[a-z_][a-z0-9_]*")
 _DIGITS = re.compile(r"[0-9]+")
+_KEY_LIKE = re.compile(r"[0-9][0-9\s]*")
 
 OWNER_HELP = "write an owner as table/name (vms/web-01) or table/key (vms/12)"
 
@@ -67,6 +80,10 @@ def parse_owner(text: str) -> OwnerRef:
     table, sep, rest = text.strip().partition("/")
     if not sep or not rest.strip() or not _TABLE.fullmatch(table):
         raise OwnerSyntaxError(f"{text!r} is not an owner: {OWNER_HELP}")
+    if "/" in rest:
+        raise OwnerSyntaxError(f"{text!r} is not an owner: one slash only; {OWNER_HELP}")
+    if rest != rest.strip() or (_KEY_LIKE.fullmatch(rest) and not _DIGITS.fullmatch(rest)):
+        raise OwnerSyntaxError(f"{text!r}: a key is digits only; {OWNER_HELP}")
     if _DIGITS.fullmatch(rest):
         if int(rest) < 1:
             raise OwnerSyntaxError(f"{text!r}: keys start at 1")
@@ -82,7 +99,7 @@ def _keys_text(rows: list[dict[str, Any]]) -> str:
     return ", ".join(keys) + more
 
 
-def lookup_owner_key(client: Any, table: str, name: str) -> str:
+def lookup_owner_key(client: VergeClient, table: str, name: str) -> str:
     """The key of the one object of ``table`` named ``name`` (one request)."""
     from pyvergeos.filters import quote_value
 
@@ -102,12 +119,62 @@ def lookup_owner_key(client: Any, table: str, name: str) -> str:
     return str(named[0].get("$key"))
 
 
-def resolve_owner(client: Any, owner: OwnerRef) -> OwnerRef:
+def resolve_owner(client: VergeClient, owner: OwnerRef) -> OwnerRef:
     """The same owner with its key (one request when it was given by name)."""
     if owner.key is not None:
         return owner
     assert owner.name is not None
     return OwnerRef(owner.table, key=lookup_owner_key(client, owner.table, owner.name))
+
+
+class OwnerParam(click.ParamType):  # type: ignore[type-arg]
+    """``--owner``: ``table/key``, ``table/name`` or (with ``--table``) a bare key.
+
+    Returns an :class:`OwnerRef`; a bare key comes back with an empty table
+    (:func:`owner_with_table` fills it). Bad text is a usage error naming the
+    option, before any request; a name is looked up later, once a client
+    exists (:func:`resolve_owner`).
+    """
+
+    name = "OWNER"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, OwnerRef):
+            return value
+        text = str(value).strip()
+        if "/" not in text:
+            if _DIGITS.fullmatch(text) and int(text) >= 1:
+                return OwnerRef("", key=str(int(text)))
+            self.fail(f"{value!r}: {OWNER_HELP}, or a key (12) with --table", param, ctx)
+        try:
+            return parse_owner(text)
+        except OwnerSyntaxError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def owner_with_table(
+    owner: OwnerRef, table: str | None, *, same_table: bool, example: str = "vms"
+) -> OwnerRef:
+    """``owner`` with its table: a bare key takes ``--table``'s.
+
+    ``example`` is the table the message's example reference uses.
+
+    ``same_table``: a ``--table`` naming another table than the reference is a
+    usage error (a task's ``--table`` is its owner's; an event's may differ).
+    """
+    if not owner.table:
+        if table is None:
+            raise click.UsageError(
+                f"Missing option '--table': --owner {owner.key} is a bare key; give its table "
+                f"with --table, or write the reference in full, as in --owner {example}/{owner.key}"
+            )
+        return OwnerRef(table, key=owner.key)
+    if same_table and table is not None and table != owner.table:
+        raise click.BadParameter(
+            f"the owner reference names table {owner.table!r} but --table is {table!r}",
+            param_hint="'--table'",
+        )
+    return owner
 
 
 def format_owner(table: str, key: str, name: str | None, unique: bool) -> str:

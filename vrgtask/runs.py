@@ -45,6 +45,8 @@ from vrgtask.errors import (
 )
 
 if TYPE_CHECKING:
+    from pyvergeos import VergeClient
+
     from vrgtask.context import AppContext
 
 __all__ = [
@@ -167,7 +169,7 @@ def _sdk_api_error() -> type[Exception]:
     return APIError
 
 
-def log_mark(client: Any) -> LogMark:
+def log_mark(client: VergeClient) -> LogMark:
     """Read the newest task-log entry (one request); a refusal is remembered, not raised."""
     try:
         newest = client.logs.list(object_type="task", limit=1, fields=LOG_FIELDS)
@@ -248,7 +250,7 @@ class RunWatch:
 
     def __init__(
         self,
-        client: Any,
+        client: VergeClient,
         key: int,
         *,
         name: str | None,

@@ -14,8 +14,9 @@ Every value comes back as an aware :class:`datetime`. The click parameter
 types refuse a bad value with a usage error (exit 2) that names the option,
 so a command never sends a request with it.
 
-This module imports only the standard library and click: the schedule
-time types (times of day, dates) are to live next to it.
+This module imports only the standard library and click; the schedule
+time types (times of day, dates, weekdays) live next to it, in
+:mod:`vrgtask.schedtime`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ __all__ = [
     "local_now",
     "parse_duration",
     "parse_when",
+    "utc_offset",
+    "wall_clock",
 ]
 
 #: Seconds per unit of a duration.
@@ -92,7 +95,8 @@ def parse_duration(text: str) -> timedelta | None:
     return duration
 
 
-def _offset(text: str) -> timezone:
+def utc_offset(text: str) -> timezone:
+    """``Z``, ``+01:00``, ``-0500`` as a time zone; ValueError past 23:59."""
     if text.upper() == "Z":
         return timezone.utc
     sign = -1 if text[0] == "-" else 1
@@ -101,6 +105,33 @@ def _offset(text: str) -> timezone:
     if hours > 23 or minutes > 59:
         raise ValueError(f"bad UTC offset {text!r}")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def wall_clock(
+    year: str,
+    month: str,
+    day: str,
+    hour: str | None,
+    minute: str | None,
+    second: str | None,
+    offset: str | None,
+    fraction: str | None = None,
+) -> datetime:
+    """The parts of a written date-time as an aware datetime.
+
+    Without an offset the wall-clock time is read in the local time zone.
+    Raises ValueError (no such date or time, a bad offset) or OverflowError.
+    """
+    moment = datetime(
+        int(year),
+        int(month),
+        int(day),
+        int(hour or 0),
+        int(minute or 0),
+        int(second or 0),
+        int((fraction or "0").ljust(6, "0")),
+    )
+    return moment.replace(tzinfo=utc_offset(offset)) if offset else moment.astimezone()
 
 
 def _midnight(now: datetime, days: int) -> datetime:
@@ -134,17 +165,7 @@ def parse_when(text: str, *, now: datetime | None = None, future: bool = False) 
         raise ValueError(f"{text!r} is not a time: give {_FORMS}")
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     try:
-        moment = datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0").ljust(6, "0")),
-        )
-        # Without an offset the wall-clock time is read in the local time zone.
-        moment = moment.replace(tzinfo=_offset(offset)) if offset else moment.astimezone()
+        moment = wall_clock(year, month, day, hour, minute, second, offset, fraction)
         moment.timestamp()  # out of the platform's range: OverflowError / OSError
     except (ValueError, OverflowError, OSError) as exc:
         raise ValueError(f"{text!r} is not a valid date-time ({exc})") from None

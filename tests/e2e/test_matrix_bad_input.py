@@ -63,6 +63,16 @@ CASES: list[tuple[str, list[str], str]] = [
         "--owner",
     ),
     (
+        "task-owner-key-with-space",
+        ["task", "create", "--name", "n", "--owner", "vms/1 2", "--action", "x"],
+        "--owner",
+    ),
+    (
+        "event-owner-key-with-space",
+        ["event", "create", "1", "--owner", "vms/1 2", "--event", "login"],
+        "--owner",
+    ),
+    (
         "task-owner-table-clash",
         [
             "task",

@@ -8,14 +8,24 @@ accessors behave as they do against a server, FieldNotProjectedError included.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 from click.testing import CliRunner
 from pytest_mock import MockerFixture
-from support import SCHEDULE_DATA, TASK_DATA, TRIGGER_DATA, Invoke, Outcome, sdk_object
+from support import (
+    EVENT_DATA,
+    SCHEDULE_DATA,
+    SCRIPT_DATA,
+    TASK_DATA,
+    TRIGGER_DATA,
+    Invoke,
+    Outcome,
+    sdk_object,
+)
 
 from vrgtask.cli import cli
 
@@ -72,7 +82,7 @@ def applies_what_is_sent(method: MagicMock, **fixed: Any) -> None:
 
 @pytest.fixture
 def make_task() -> Callable[..., Any]:
-    """``make_task(**changes)``: a pyvergeos Task like the plan's mock_task."""
+    """``make_task(**changes)``: a pyvergeos Task built from TASK_DATA."""
     from pyvergeos.resources.tasks import Task
 
     def build(**changes: Any) -> Any:
@@ -83,13 +93,13 @@ def make_task() -> Callable[..., Any]:
 
 @pytest.fixture
 def mock_task(make_task: Callable[..., Any]) -> Any:
-    """The plan's ``mock_task``: key 100, 'nightly-backup', idle, enabled."""
+    """The standard task: key 100, 'nightly-backup', idle, enabled."""
     return make_task()
 
 
 @pytest.fixture
 def make_schedule() -> Callable[..., Any]:
-    """``make_schedule(**changes)``: a pyvergeos TaskSchedule like the plan's."""
+    """``make_schedule(**changes)``: a pyvergeos TaskSchedule built from SCHEDULE_DATA."""
     from pyvergeos.resources.task_schedules import TaskSchedule
 
     def build(**changes: Any) -> Any:
@@ -100,13 +110,13 @@ def make_schedule() -> Callable[..., Any]:
 
 @pytest.fixture
 def mock_task_schedule(make_schedule: Callable[..., Any]) -> Any:
-    """The plan's mock_task_schedule: key 200, 'nightly-window', daily 02:00-04:00, Mon-Fri."""
+    """The standard schedule: key 200, 'nightly-window', daily 02:00-04:00, Mon-Fri."""
     return make_schedule()
 
 
 @pytest.fixture
 def make_trigger() -> Callable[..., Any]:
-    """``make_trigger(**changes)``: a pyvergeos TaskScheduleTrigger like the plan's."""
+    """``make_trigger(**changes)``: a pyvergeos TaskScheduleTrigger built from TRIGGER_DATA."""
     from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
 
     def build(**changes: Any) -> Any:
@@ -117,5 +127,52 @@ def make_trigger() -> Callable[..., Any]:
 
 @pytest.fixture
 def mock_task_trigger(make_trigger: Callable[..., Any]) -> Any:
-    """The plan's mock_task_trigger: key 300, task 100 -> schedule 200."""
+    """The standard trigger: key 300, task 100 -> schedule 200."""
     return make_trigger()
+
+
+def _local_zone(monkeypatch: pytest.MonkeyPatch, zone: str) -> Iterator[None]:
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset() is not available on this platform")
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is UTC for the test."""
+    yield from _local_zone(monkeypatch, "UTC")
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The local zone is Central European Time (+01:00, +02:00 in summer).
+
+    Written as a POSIX rule, so no time-zone database is needed.
+    """
+    yield from _local_zone(monkeypatch, "CET-1CEST,M3.5.0,M10.5.0/3")
+
+
+@pytest.fixture
+def make_event() -> Callable[..., Any]:
+    """``make_event(**changes)``: a pyvergeos TaskEvent built from EVENT_DATA."""
+    from pyvergeos.resources.task_events import TaskEvent
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(TaskEvent, {**EVENT_DATA, **changes})
+
+    return build
+
+
+@pytest.fixture
+def make_script() -> Callable[..., Any]:
+    """``make_script(**changes)``: a pyvergeos TaskScript built from SCRIPT_DATA."""
+    from pyvergeos.resources.task_scripts import TaskScript
+
+    def build(**changes: Any) -> Any:
+        return sdk_object(TaskScript, {**SCRIPT_DATA, **changes})
+
+    return build

@@ -7,30 +7,21 @@ Monday 2026-11-30 09:00:00 UTC and the local time zone is UTC.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock, call
 
 import pytest
 from pytest_mock import MockerFixture
-from support import Invoke
-
-import vrgtask.context
+from support import Invoke, untouched
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 T0 = int(NOW.timestamp())
 HOUR = 3600
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 @pytest.fixture(autouse=True)
@@ -70,11 +61,6 @@ def client(
     answers = {200: times(17 * HOUR), 201: times(HOUR, 2 * HOUR)}
     mock_client.task_schedules.get_schedule.side_effect = lambda key, **_: answers[key]
     return mock_client
-
-
-def untouched(mock_client: MagicMock) -> None:
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 def test_agenda_json_in_time_order_one_request_per_schedule(

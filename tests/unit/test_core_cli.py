@@ -479,9 +479,10 @@ def test_password_is_prompted_hidden_on_a_terminal(mocker: MockerFixture) -> Non
     mocker.patch.object(sys.stdin, "isatty", return_value=True)
     mocker.patch.object(sys.stderr, "isatty", return_value=True)
     prompt = mocker.patch("vrgtask.context.click.prompt", return_value="typed-secret")
-    connect = mocker.patch("vrgtask.client.connect", return_value="client")
+    client = MagicMock(name="client")
+    connect = mocker.patch("vrgtask.client.connect", return_value=client)
     app = context.AppContext(Settings(host="h", username="admin"))
-    assert context.build_client(app) == "client"
+    assert context.build_client(app) is client
     asker = connect.call_args.kwargs["prompt_password"]
     assert asker("Password for admin@h") == "typed-secret"
     assert prompt.call_args.kwargs["hide_input"] is True

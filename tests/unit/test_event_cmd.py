@@ -16,26 +16,7 @@ from unittest.mock import MagicMock
 
 import pytest
 from pytest_mock import MockerFixture
-from support import TASK_DATA, Invoke, sdk_object
-
-import vrgtask.context
-from vrgtask.commands.event import parse_owner_ref
-
-#: A row of task_events as the SDK's default projection returns it.
-EVENT_DATA: dict[str, Any] = {
-    "$key": 400,
-    "owner": "users/3",
-    "owner_display": "ops",
-    "table": "users",
-    "event": "login",
-    "event_name": "Login",
-    "task": 100,
-    "task_name": "nightly-backup",
-    "table_event_filters": None,
-    "trigger": 0,
-    "context": None,
-    "task_display": "nightly-backup",
-}
+from support import EVENT_DATA, TASK_DATA, Invoke, sdk_object, untouched
 
 #: What ``event_to_row`` makes of EVENT_DATA.
 EVENT_ROW: dict[str, Any] = {
@@ -53,16 +34,6 @@ EVENT_ROW: dict[str, Any] = {
 
 BAD_KEYS = ["-5", "abc", "0", "1.5", " "]
 BAD_JSON = ["{", "[1, 2]", "null", '"text"', "{'single': 1}"]
-
-
-@pytest.fixture
-def make_event() -> Callable[..., Any]:
-    from pyvergeos.resources.task_events import TaskEvent
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskEvent, {**EVENT_DATA, **changes})
-
-    return build
 
 
 @pytest.fixture
@@ -84,12 +55,6 @@ def base_create(mocker: MockerFixture, make_event: Callable[..., Any]) -> MagicM
         MagicMock,
         mocker.patch("pyvergeos.resources.base.ResourceManager.create", return_value=receipt),
     )
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 # ----------------------------------------------------------------------------- list
@@ -414,7 +379,7 @@ def test_create_unknown_task(invoke: Invoke, client: MagicMock, base_create: Mag
         (["nightly-backup", "--owner", "users/3"], "'--event'"),
         (["--owner", "users/3", "--event", "login"], "'TASK'"),
         (["nightly-backup", "--owner", "3", "--event", "login"], "--table"),
-        (["nightly-backup", "--owner", "users/x y", "--event", "login"], "'--owner'"),
+        (["nightly-backup", "--owner", "users/1 2", "--event", "login"], "'--owner'"),
         (["nightly-backup", "--owner", "users/3", "--event", " "], "'--event'"),
         (["nightly-backup", "--owner", "users/3", "--event", "login", "--table", ""], "'--table'"),
         (
@@ -653,24 +618,6 @@ def test_trigger_conflict_when_task_is_running(
     assert result.exit_code == 7
     assert "already running" in result.stderr
     client.tasks.get.assert_called_once()  # the look before, none after
-
-
-# ----------------------------------------------------------------------------- owner refs
-
-
-@pytest.mark.parametrize(
-    ("value", "table", "expected"),
-    [
-        ("users/3", None, "users/3"),
-        (" users/3 ", "alarms", "users/3"),
-        ("users/007", None, "users/7"),
-        ("vm_recipes/winbind-v1", None, "vm_recipes/winbind-v1"),
-        ("3", "users", "users/3"),
-        ("0042", "vms", "vms/42"),
-    ],
-)
-def test_parse_owner_ref(value: str, table: str | None, expected: str) -> None:
-    assert parse_owner_ref(value, table) == expected
 
 
 # ----------------------------------------------------------------------------- help, links

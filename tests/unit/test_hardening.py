@@ -23,12 +23,12 @@ from vrgtask.client import (
     check_answer,
 )
 from vrgtask.commands._common import JSON_MAX_DEPTH, FiniteFloat, JsonObject, json_depth
-from vrgtask.commands.schedule import run_entry_epoch
 from vrgtask.config import FileRefused, normalize_host, read_regular_file, resolve
 from vrgtask.errors import ConfigError, ExitCode, InvalidResponseError, classify
 from vrgtask.formatters import Column
 from vrgtask.formatters.csvfmt import CsvFormatter, neutralise
 from vrgtask.formatters.jsonfmt import JsonFormatter
+from vrgtask.upcoming import run_entry_epoch
 
 # -- JSON options -----------------------------------------------------------------
 

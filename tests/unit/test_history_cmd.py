@@ -6,8 +6,7 @@ Log entries are real pyvergeos ``Log`` objects; the local time zone is UTC.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 from unittest.mock import MagicMock
@@ -21,13 +20,7 @@ import vrgtask.context
 STAMP = 1_796_004_003_250_000
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def log_entry(key: int, level: str, text: str, offset_s: int = 0, **extra: Any) -> Any:

@@ -8,7 +8,7 @@ Retry-After, and the poll intervals.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from unittest.mock import MagicMock
 
 import pytest
@@ -206,7 +206,7 @@ def test_task_deleted_after_its_run_is_finished() -> None:
             raise NotFoundError("Task 100 not found", status_code=404)
         return real_get(key, fields)
 
-    watch.client.tasks.get.side_effect = gone_after_end
+    cast(MagicMock, watch.client.tasks.get).side_effect = gone_after_end
     outcome = wait(watch)
     assert outcome.look.gone
     assert outcome.final is not None

@@ -1,7 +1,7 @@
 """``vrgtask schedule ...`` against a mock pyvergeos client (no network).
 
 Schedules are real pyvergeos ``TaskSchedule`` objects built from dicts like
-the plan's ``mock_task_schedule``; the mock client only stands in for the
+conftest's ``make_schedule``; the mock client only stands in for the
 managers, so every assertion is about what the command asked the SDK for and
 what it printed.
 """
@@ -9,26 +9,17 @@ what it printed.
 from __future__ import annotations
 
 import json
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
-from support import Invoke
-
-import vrgtask.context
-from vrgtask.commands.schedule import (
-    format_days,
-    run_entry_epoch,
-    seconds_to_time,
-)
+from support import Invoke, untouched
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-#: The row the plan's ``_schedule_to_dict`` gives for SCHEDULE_DATA.
+#: The row ``schedule_to_row`` gives for SCHEDULE_DATA.
 SCHEDULE_ROW: dict[str, Any] = {
     "$key": 200,
     "name": "nightly-window",
@@ -54,7 +45,7 @@ SAT_0200_UTC = FRI_0200_UTC + 86400
 
 @pytest.fixture
 def client(mock_client: MagicMock, mock_task_schedule: Any) -> MagicMock:
-    """A client whose name lookups find the plan's schedule."""
+    """A client whose name lookups find the conftest schedule."""
     mock_client.task_schedules.list.return_value = [mock_task_schedule]
     return mock_client
 
@@ -85,30 +76,6 @@ def get_schedule_action(mock_client: MagicMock) -> None:
     mock_client._request.side_effect = request
 
 
-@pytest.fixture
-def berlin() -> Iterator[None]:
-    """The process's local zone is Central European Time for the test."""
-    if not hasattr(time, "tzset"):
-        pytest.skip("time.tzset() is not available on this platform")
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "CET-1CEST,M3.5.0,M10.5.0/3"
-    time.tzset()
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = saved
-        time.tzset()
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
-
-
 def local_epoch(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, sec: int = 0
 ) -> int:
@@ -122,7 +89,7 @@ def sent(mock: MagicMock) -> dict[str, Any]:
     return dict(mock.call_args.kwargs)
 
 
-# ----------------------------------------------------------------------------- the plan's tests
+# ------------------------------------------------------------------------ list, get, create, change
 
 
 def test_schedule_list(invoke: Invoke, client: MagicMock) -> None:
@@ -148,15 +115,6 @@ def test_schedule_list_disabled_and_filter(invoke: Invoke, client: MagicMock) ->
         filter="name bw 'n'", enabled=False, repeat_every=None
     )
     assert result.stdout == "200\n"
-
-
-def test_schedule_list_enabled_and_disabled_is_usage_error(
-    invoke: Invoke, mock_client: MagicMock
-) -> None:
-    result = invoke("schedule", "list", "--enabled", "--disabled")
-    assert result.exit_code == 2
-    assert "mutually exclusive" in result.stderr
-    untouched(mock_client)
 
 
 def test_schedule_list_by_repeat(invoke: Invoke, client: MagicMock) -> None:
@@ -433,37 +391,6 @@ def test_schedule_create_end_time_hhmm(
     assert sent(mock_client.task_schedules.create)["end_time_of_day"] == 18 * 3600 + 1800
 
 
-@pytest.mark.parametrize("option", ["--start-time", "--end-time"])
-@pytest.mark.parametrize("value", ["25:00", "12:60", "10:00:60", "-1", "86401", "24:00:01", "noon"])
-def test_schedule_create_bad_time_is_usage_error(
-    invoke: Invoke, mock_client: MagicMock, option: str, value: str
-) -> None:
-    result = invoke("schedule", "create", "--name", "n", option, value)
-    assert result.exit_code == 2
-    assert f"'{option}'" in result.stderr
-    untouched(mock_client)
-
-
-@pytest.mark.parametrize("value", ["25:00", "-1", "86401"])
-def test_schedule_update_bad_time_is_usage_error(
-    invoke: Invoke, mock_client: MagicMock, value: str
-) -> None:
-    result = invoke("schedule", "update", "nightly-window", "--start-time", value)
-    assert result.exit_code == 2
-    assert "'--start-time'" in result.stderr
-    untouched(mock_client)
-
-
-def test_schedule_create_end_before_start(invoke: Invoke, mock_client: MagicMock) -> None:
-    result = invoke(
-        "schedule", "create", "--name", "n", "--start-time", "10:00", "--end-time", "09:30"
-    )
-    assert result.exit_code == 2
-    assert "'--end-time'" in result.stderr
-    assert "09:30" in result.stderr
-    untouched(mock_client)
-
-
 def test_schedule_create_end_equal_start_is_accepted(
     invoke: Invoke, mock_client: MagicMock, mock_task_schedule: Any
 ) -> None:
@@ -472,17 +399,6 @@ def test_schedule_create_end_equal_start_is_accepted(
         "schedule", "create", "--name", "n", "--start-time", "10:00", "--end-time", "36000"
     )
     assert result.exit_code == 0, result.stderr
-
-
-def test_schedule_update_end_before_start_both_given(
-    invoke: Invoke, mock_client: MagicMock
-) -> None:
-    result = invoke(
-        "schedule", "update", "nightly-window", "--start-time", "05:00", "--end-time", "04:00"
-    )
-    assert result.exit_code == 2
-    assert "'--end-time'" in result.stderr
-    untouched(mock_client)
 
 
 def test_schedule_update_end_before_current_start(invoke: Invoke, client: MagicMock) -> None:
@@ -533,33 +449,6 @@ def test_schedule_update_both_times_override_current(
 # ----------------------------------------------------------------------------- dates, iteration
 
 
-@pytest.mark.parametrize("option", ["--start-date", "--end-date"])
-@pytest.mark.parametrize("value", ["2026-02-30", "2026-13-01", "2026/01/01", "01-02-2026", "soon"])
-def test_schedule_create_bad_date_is_usage_error(
-    invoke: Invoke, mock_client: MagicMock, option: str, value: str
-) -> None:
-    result = invoke("schedule", "create", "--name", "n", option, value)
-    assert result.exit_code == 2
-    assert f"'{option}'" in result.stderr
-    untouched(mock_client)
-
-
-def test_schedule_create_end_date_before_start_date(invoke: Invoke, mock_client: MagicMock) -> None:
-    result = invoke(
-        "schedule",
-        "create",
-        "--name",
-        "n",
-        "--start-date",
-        "2026-06-01",
-        "--end-date",
-        "2026-05-31",
-    )
-    assert result.exit_code == 2
-    assert "'--end-date'" in result.stderr
-    untouched(mock_client)
-
-
 def test_schedule_update_end_date_before_current_start_date(
     invoke: Invoke, client: MagicMock
 ) -> None:
@@ -569,20 +458,6 @@ def test_schedule_update_end_date_before_current_start_date(
     assert "'--end-date'" in result.stderr
     assert "2026-01-01" in result.stderr
     client.task_schedules.update.assert_not_called()
-
-
-@pytest.mark.parametrize("value", ["0", "-3", "x"])
-def test_schedule_repeat_iteration_must_be_positive(
-    invoke: Invoke, mock_client: MagicMock, value: str
-) -> None:
-    result = invoke("schedule", "create", "--name", "n", "--repeat-iteration", value)
-    assert result.exit_code == 2
-    assert "'--repeat-iteration'" in result.stderr
-    untouched(mock_client)
-    result = invoke("schedule", "update", "nightly-window", "--repeat-iteration", value)
-    assert result.exit_code == 2
-    assert "'--repeat-iteration'" in result.stderr
-    untouched(mock_client)
 
 
 # ----------------------------------------------------------------------------- days
@@ -614,29 +489,6 @@ def test_schedule_create_days(
     assert {day: kwargs[day] for day in WEEKDAYS} == {day: day in days for day in WEEKDAYS}
 
 
-@pytest.mark.parametrize("spec", ["mon,funday", "", ",", "mo", "weekday"])
-def test_schedule_bad_days_is_usage_error(
-    invoke: Invoke, mock_client: MagicMock, spec: str
-) -> None:
-    result = invoke("schedule", "create", "--name", "n", "--days", spec)
-    assert result.exit_code == 2
-    assert "'--days'" in result.stderr
-    untouched(mock_client)
-
-
-@pytest.mark.parametrize("command", ["create", "update"])
-@pytest.mark.parametrize("flag", ["--monday", "--no-sunday"])
-def test_schedule_days_conflicts_with_day_flags(
-    invoke: Invoke, mock_client: MagicMock, command: str, flag: str
-) -> None:
-    target = ["--name", "n"] if command == "create" else ["nightly-window"]
-    result = invoke("schedule", command, *target, "--days", "weekdays", flag)
-    assert result.exit_code == 2
-    assert "--days" in result.stderr
-    assert flag in result.stderr
-    untouched(mock_client)
-
-
 def test_schedule_update_single_day_flag_sends_only_that_day(
     invoke: Invoke, client: MagicMock, mock_task_schedule: Any
 ) -> None:
@@ -647,13 +499,6 @@ def test_schedule_update_single_day_flag_sends_only_that_day(
 
 
 # ----------------------------------------------------------------------------- update
-
-
-def test_schedule_update_nothing_to_change(invoke: Invoke, mock_client: MagicMock) -> None:
-    result = invoke("schedule", "update", "nightly-window")
-    assert result.exit_code == 2
-    assert "nothing to change" in result.stderr
-    untouched(mock_client)
 
 
 def test_schedule_update_sends_only_given_fields(
@@ -727,13 +572,6 @@ def test_schedule_create_quiet(
     assert result.exit_code == 0, result.stderr
     mock_client.task_schedules.create.assert_called_once()
     assert result.stdout == ""
-
-
-def test_schedule_create_empty_name(invoke: Invoke, mock_client: MagicMock) -> None:
-    result = invoke("schedule", "create", "--name", "  ")
-    assert result.exit_code == 2
-    assert "'--name'" in result.stderr
-    untouched(mock_client)
 
 
 # ----------------------------------------------------------------------------- delete
@@ -1078,44 +916,6 @@ def test_schedule_show_start_only(invoke: Invoke, client: MagicMock) -> None:
     )
 
 
-def test_schedule_show_window_end_before_start(invoke: Invoke, mock_client: MagicMock) -> None:
-    result = invoke(
-        "schedule",
-        "show",
-        "nightly-window",
-        "--start-time",
-        "2026-12-24T10:00",
-        "--end-time",
-        "2026-12-24T09:59",
-    )
-    assert result.exit_code == 2
-    assert "'--end-time'" in result.stderr
-    untouched(mock_client)
-
-
-@pytest.mark.parametrize("option", ["--start-time", "--end-time"])
-@pytest.mark.parametrize(
-    "value", ["tomorrow", "2026-02-30", "2026-12-24T25:00", "2026-12-24T10:00+25:00", "1795000000"]
-)
-def test_schedule_show_bad_when_is_usage_error(
-    invoke: Invoke, mock_client: MagicMock, option: str, value: str
-) -> None:
-    result = invoke("schedule", "show", "nightly-window", option, value)
-    assert result.exit_code == 2
-    assert f"'{option}'" in result.stderr
-    untouched(mock_client)
-
-
-@pytest.mark.parametrize("value", ["0", "1441", "-2"])
-def test_schedule_show_max_results_range(
-    invoke: Invoke, mock_client: MagicMock, value: str
-) -> None:
-    result = invoke("schedule", "show", "nightly-window", "--max-results", value)
-    assert result.exit_code == 2
-    assert "'--max-results'" in result.stderr
-    untouched(mock_client)
-
-
 def test_schedule_show_disabled_schedule_notes_it(
     invoke: Invoke, mock_client: MagicMock, make_schedule: Callable[..., Any]
 ) -> None:
@@ -1128,35 +928,6 @@ def test_schedule_show_disabled_schedule_notes_it(
 
 
 # ----------------------------------------------------------------------------- helpers, help, links
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        ("Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday", "every day"),
-        ("Monday, Tuesday, Wednesday, Thursday, Friday", "weekdays"),
-        ("Saturday, Sunday", "weekend"),
-        ("Monday, Wednesday", "Mon, Wed"),
-        ("", "none"),
-        (None, ""),
-    ],
-)
-def test_format_days(value: str | None, text: str) -> None:
-    assert format_days(value) == text
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0, "00:00"), (7200, "02:00"), (86400, "24:00"), (3661, "01:01:01"), (None, "")],
-)
-def test_seconds_to_time(seconds: int | None, text: str) -> None:
-    assert seconds_to_time(seconds) == text
-
-
-def test_run_entry_epoch_ignores_booleans_and_ambiguous_dicts() -> None:
-    assert run_entry_epoch(False) is None
-    assert run_entry_epoch({"a": 1, "b": 2}) is None
-    assert run_entry_epoch({"time": "garbage", "at": FRI_0200_UTC}) == FRI_0200_UTC
 
 
 def test_schedule_row_tolerates_null_columns(
@@ -1198,3 +969,83 @@ def test_schedule_reached_under_task(invoke: Invoke, client: MagicMock) -> None:
     result = invoke("task", "schedule", "--help")
     assert result.exit_code == 0
     assert "show" in result.stdout
+
+
+# ----------------------------------------------------------------------------- bad values
+
+#: Every value ``schedule`` refuses before any request: (arguments, what stderr names).
+BAD_VALUES: list[tuple[tuple[str, ...], str]] = [
+    (("list", "--enabled", "--disabled"), "mutually exclusive"),
+    (("create", "--name", "  "), "'--name'"),
+    *[
+        (("create", "--name", "n", option, value), f"'{option}'")
+        for option in ("--start-time", "--end-time")
+        for value in ("25:00", "12:60", "10:00:60", "-1", "86401", "24:00:01", "noon")
+    ],
+    *[
+        (("update", "nightly-window", "--start-time", value), "'--start-time'")
+        for value in ("25:00", "-1", "86401")
+    ],
+    (("create", "--name", "n", "--start-time", "10:00", "--end-time", "09:30"), "09:30"),
+    (("update", "nightly-window", "--start-time", "05:00", "--end-time", "04:00"), "'--end-time'"),
+    *[
+        (("create", "--name", "n", option, value), f"'{option}'")
+        for option in ("--start-date", "--end-date")
+        for value in ("2026-02-30", "2026-13-01", "2026/01/01", "01-02-2026", "soon")
+    ],
+    (
+        ("create", "--name", "n", "--start-date", "2026-06-01", "--end-date", "2026-05-31"),
+        "'--end-date'",
+    ),
+    *[
+        ((*target, "--repeat-iteration", value), "'--repeat-iteration'")
+        for target in (("create", "--name", "n"), ("update", "nightly-window"))
+        for value in ("0", "-3", "x")
+    ],
+    *[
+        (("create", "--name", "n", "--days", spec), "'--days'")
+        for spec in ("mon,funday", "", ",", "mo", "weekday")
+    ],
+    *[
+        ((*target, "--days", "weekdays", flag), f"--days cannot be combined with {flag}")
+        for target in (("create", "--name", "n"), ("update", "nightly-window"))
+        for flag in ("--monday", "--no-sunday")
+    ],
+    (("update", "nightly-window"), "nothing to change"),
+    (
+        (
+            "show",
+            "nightly-window",
+            "--start-time",
+            "2026-12-24T10:00",
+            "--end-time",
+            "2026-12-24T09:59",
+        ),
+        "'--end-time'",
+    ),
+    *[
+        (("show", "nightly-window", option, value), f"'{option}'")
+        for option in ("--start-time", "--end-time")
+        for value in (
+            "tomorrow",
+            "2026-02-30",
+            "2026-12-24T25:00",
+            "2026-12-24T10:00+25:00",
+            "1795000000",
+        )
+    ],
+    *[
+        (("show", "nightly-window", "--max-results", value), "'--max-results'")
+        for value in ("0", "1441", "-2")
+    ],
+]
+
+
+@pytest.mark.parametrize(("args", "named"), BAD_VALUES, ids=" ".join)
+def test_schedule_bad_value_is_usage_error_before_any_request(
+    invoke: Invoke, mock_client: MagicMock, args: tuple[str, ...], named: str
+) -> None:
+    result = invoke("schedule", *args)
+    assert result.exit_code == 2, result.stderr
+    assert named in result.stderr
+    untouched(mock_client)

@@ -10,28 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 from click.testing import CliRunner
-from support import Invoke, sdk_object
+from support import Invoke, sdk_object, untouched
 
-import vrgtask.context
 from vrgtask.cli import cli
 from vrgtask.commands.script import code_size
 
 #: CRLF and LF lines, a tab, non-ASCII, and a last line without a newline.
 MIXED_CODE = "# cleanup\r\nlog('héllo')\n\tif x {\r\n\t\tlog('→ done')\n}\nlast line"
-
-SCRIPT_DATA: dict[str, Any] = {
-    "$key": 500,
-    "name": "cleanup",
-    "description": "Delete old logs",
-    "script": "log('a')\r\nlog('b')\n",
-    "task_settings": {"questions": []},
-    "task_count": 2,
-}
 
 SCRIPT_ROW: dict[str, Any] = {
     "$key": 500,
@@ -46,16 +36,6 @@ SCRIPT_ROW: dict[str, Any] = {
 
 KEY_NAME = ["$key", "name"]
 BAD_JSON = ["{", "[1, 2]", "null", "3", "{'single': 1}"]
-
-
-@pytest.fixture
-def make_script() -> Callable[..., Any]:
-    from pyvergeos.resources.task_scripts import TaskScript
-
-    def build(**changes: Any) -> Any:
-        return sdk_object(TaskScript, {**SCRIPT_DATA, **changes})
-
-    return build
 
 
 @pytest.fixture
@@ -90,12 +70,6 @@ def run_action(client: MagicMock) -> Any:
     client._request.assert_called_once()
     assert client._request.call_args.args == ("POST", "task_script_actions")
     return client._request.call_args.kwargs["json_data"]
-
-
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
 
 
 # ----------------------------------------------------------------------------- list

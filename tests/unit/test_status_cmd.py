@@ -7,8 +7,7 @@ Tasks, schedules, triggers and log entries are real pyvergeos model objects.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, cast
 from unittest.mock import MagicMock
@@ -25,13 +24,7 @@ T0 = int(NOW.timestamp())
 NO_DAYS = dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), False)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Unit tests of ``vrgtask task``: the plan's 18 tests, then the extras.
+"""Unit tests of ``vrgtask task``: the basic commands, then the edge cases.
 
 The client is a mock (no network); SDK objects are real pyvergeos Tasks.
 """
@@ -69,7 +69,7 @@ def _filter_of(call: Any) -> str:
     return str(call.kwargs.get("filter"))
 
 
-# --- the plan's 18 tests ----------------------------------------------------------
+# --- the basic commands -----------------------------------------------------------
 
 
 def test_task_list(invoke: Invoke, mock_client: MagicMock, mock_task: Any) -> None:
@@ -401,7 +401,7 @@ def test_task_not_found(invoke: Invoke, mock_client: MagicMock) -> None:
     assert out.stderr.strip() == "Error: no task is named 'nope'"
 
 
-# --- beyond the plan --------------------------------------------------------------
+# --- edge cases --------------------------------------------------------------------
 
 
 def test_ambiguous_name_lists_keys_and_changes_nothing(

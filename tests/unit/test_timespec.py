@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import click
@@ -17,17 +15,6 @@ from vrgtask.timespec import (
     parse_duration,
     parse_when,
 )
-
-
-@pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The local time zone is Europe/Berlin (CET, +01:00 in winter)."""
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
 
 #: Monday 2026-11-30 10:15:00 in Berlin (09:15 UTC).
 NOW = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)

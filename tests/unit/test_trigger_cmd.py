@@ -1,23 +1,21 @@
 """``vrgtask trigger ...`` against a mock pyvergeos client (no network).
 
 Triggers, tasks and schedules are real pyvergeos model objects built from
-dicts like the plan's mock_task_trigger / mock_task / mock_task_schedule.
+dicts (``make_trigger``, ``make_task``, ``make_schedule`` in conftest.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 from unittest.mock import MagicMock
 
 import pytest
 from pytest_mock import MockerFixture
-from support import TASK_DATA, TRIGGER_DATA, Invoke
+from support import TASK_DATA, TRIGGER_DATA, Invoke, untouched
 
-import vrgtask.context
-
-#: The row the plan's ``_trigger_to_dict`` gives for TRIGGER_DATA.
+#: The row ``trigger_to_row`` gives for TRIGGER_DATA.
 TRIGGER_ROW: dict[str, Any] = {
     "$key": 300,
     "task_key": 100,
@@ -33,7 +31,7 @@ TRIGGER_ROW: dict[str, Any] = {
 def client(
     mock_client: MagicMock, mock_task: Any, mock_task_schedule: Any, mock_task_trigger: Any
 ) -> MagicMock:
-    """Name lookups find the plan's task and schedule; key lookups its trigger."""
+    """Name lookups find the conftest task and schedule; key lookups its trigger."""
     mock_client.tasks.list.return_value = [mock_task]
     mock_client.task_schedules.list.return_value = [mock_task_schedule]
     mock_client.task_schedule_triggers.get.return_value = mock_task_trigger
@@ -41,13 +39,7 @@ def client(
     return mock_client
 
 
-def untouched(mock_client: MagicMock) -> None:
-    """No client was built and nothing was asked of the SDK."""
-    assert mock_client.method_calls == []
-    assert not cast(MagicMock, vrgtask.context.build_client).called
-
-
-# ----------------------------------------------------------------------------- the plan's tests
+# ------------------------------------------------------------------------ list, get, create, delete
 
 
 def test_trigger_list(invoke: Invoke, client: MagicMock) -> None:

@@ -378,7 +378,7 @@ def days_text(flags: tuple[bool, ...]) -> str:
 
 
 def _schedule(c: _Checker) -> ScheduleSpec | None:
-    from vrgtask.commands.schedule import (
+    from vrgtask.schedtime import (
         DAY_OF_MONTH_CHOICES,
         REPEAT_CHOICES,
         DaysType,
@@ -651,7 +651,7 @@ def dump_document(document: dict[str, Any], output: str) -> str:
 
 def schema() -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) of the document, for editors."""
-    from vrgtask.commands.schedule import DAY_OF_MONTH_CHOICES, REPEAT_CHOICES
+    from vrgtask.schedtime import DAY_OF_MONTH_CHOICES, REPEAT_CHOICES
 
     text = {"type": "string"}
     name = {"type": "string", "minLength": 1}

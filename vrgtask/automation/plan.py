@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vrgtask.automation.document import DAY_NAMES, Document, DocumentError, TaskSpec, days_text
 from vrgtask.automation.system import (
@@ -26,6 +26,10 @@ from vrgtask.automation.system import (
 )
 from vrgtask.errors import ConflictError, ExitCode, NotFoundError, VrgtaskError
 from vrgtask.owners import OwnerRef, lookup_owner_key
+from vrgtask.text import value_text
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = ["Change", "Op", "Plan", "WriteNotApplied", "apply_plan", "build_plan"]
 
@@ -82,7 +86,7 @@ class Plan:
 
 
 def _show(fieldname: str, value: Any) -> str:
-    from vrgtask.commands.schedule import seconds_to_time
+    from vrgtask.schedtime import seconds_to_time
 
     if value is None:
         return ""
@@ -90,11 +94,7 @@ def _show(fieldname: str, value: Any) -> str:
         return seconds_to_time(value)
     if fieldname == "days" and isinstance(value, tuple):
         return days_text(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+    return value_text(value, sort_keys=True)
 
 
 def _empty(value: Any) -> bool:
@@ -142,7 +142,7 @@ class WriteNotApplied(VrgtaskError):
 class Executor:
     """Writes through pyvergeos, each write read back and compared."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: VergeClient) -> None:
         self.client = client
         #: Keys of objects by kind and name, filled as objects are created.
         self.keys: dict[tuple[str, str], str] = {}
@@ -240,7 +240,7 @@ def _one(
 class _Owners:
     """Owner names to keys: one lookup per distinct name (scripts from the list)."""
 
-    def __init__(self, client: Any, doc: Document, state: SystemState) -> None:
+    def __init__(self, client: VergeClient, doc: Document, state: SystemState) -> None:
         self.client = client
         self.doc = doc
         self.state = state
@@ -287,7 +287,7 @@ def _shown_owner(ref: str, display: Any) -> str:
     return f"{ref} ({display})" if display else ref
 
 
-def build_plan(client: Any, doc: Document, state: SystemState, *, prune: bool) -> Plan:
+def build_plan(client: VergeClient, doc: Document, state: SystemState, *, prune: bool) -> Plan:
     """Compare; refuse ambiguous names (exit 7) and unknown schedules (exit 2)."""
     owners = _Owners(client, doc, state)
     ops: list[Op] = []
@@ -583,7 +583,9 @@ class Outcome:
     error: BaseException | None
 
 
-def apply_plan(client: Any, plan: Plan, on_done: Callable[[Op], None] | None = None) -> Outcome:
+def apply_plan(
+    client: VergeClient, plan: Plan, on_done: Callable[[Op], None] | None = None
+) -> Outcome:
     """Run the plan's operations in order; stop at the first failure."""
     ex = Executor(client)
     applied: list[Op] = []

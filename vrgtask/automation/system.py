@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vrgtask.automation.document import DAY_NAMES, DOCUMENT_VERSION, days_text
 from vrgtask.errors import ConflictError, NotFoundError
 from vrgtask.owners import STRING_KEY_TABLES, format_owner
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "SystemState",
@@ -116,7 +119,7 @@ def _rows(reply: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def list_kind(client: Any, kind: str) -> list[dict[str, Any]]:
+def list_kind(client: VergeClient, kind: str) -> list[dict[str, Any]]:
     """Every object of one kind, in one request."""
     endpoint, fields = ENDPOINTS[kind]
     return _rows(client._request("GET", endpoint, params={"fields": ",".join(fields)}))
@@ -165,7 +168,7 @@ class SystemState:
         return self._index(rows, "name", name)
 
 
-def read_system(client: Any) -> SystemState:
+def read_system(client: VergeClient) -> SystemState:
     """One list request per kind."""
     return SystemState(
         tasks=list_kind(client, "task"),
@@ -242,7 +245,7 @@ class OwnerNamer:
 
     CHUNK = 40
 
-    def __init__(self, client: Any, scripts: list[dict[str, Any]]) -> None:
+    def __init__(self, client: VergeClient, scripts: list[dict[str, Any]]) -> None:
         self.client = client
         self.counts: dict[str, Counter[str]] = {
             "task_scripts": Counter(str(s.get("name")) for s in scripts)
@@ -287,13 +290,16 @@ class OwnerNamer:
 
 
 def _time(seconds: int) -> str:
-    from vrgtask.commands.schedule import seconds_to_time
+    from vrgtask.schedtime import seconds_to_time
 
     return seconds_to_time(seconds)
 
 
 def export_document(
-    client: Any, state: SystemState, tasks: tuple[str, ...] = (), include_system: bool = False
+    client: VergeClient,
+    state: SystemState,
+    tasks: tuple[str, ...] = (),
+    include_system: bool = False,
 ) -> dict[str, Any]:
     """The document that describes what the system has (sorted by name)."""
     chosen = [t for t in state.tasks if include_system or not t.get("system_created")]

@@ -8,9 +8,10 @@ pyvergeos is imported inside functions that run after a client exists.
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,8 +20,13 @@ from vrgtask.params import FiniteFloat
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
+    from pyvergeos.resources.base import ResourceManager, ResourceObject
+
+    R = TypeVar("R", bound=ResourceObject)
 
 __all__ = [
+    "BOOL_STYLES",
+    "CONFIRM_NOTE",
     "JSON_MAX_BYTES",
     "JSON_MAX_DEPTH",
     "KEY",
@@ -28,6 +34,8 @@ __all__ = [
     "FiniteFloat",
     "JsonObject",
     "LinkedGroup",
+    "add_toggles",
+    "deleted_row",
     "enabled_filter",
     "examples",
     "format_epoch",
@@ -37,10 +45,17 @@ __all__ = [
     "json_depth",
     "nonempty",
     "optional_bool",
+    "require_changes",
     "resolve",
+    "yes_option",
 ]
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 _DIGITS = re.compile(r"[0-9]+")
+
+#: Cell styles of a yes/no column: enabled green, disabled yellow.
+BOOL_STYLES = {True: "green", False: "yellow"}
 
 
 def is_key(text: str) -> bool:
@@ -208,13 +223,13 @@ def _describe(rows: Sequence[Mapping[str, Any]], limit: int = 10) -> str:
 
 
 def resolve(
-    manager: Any,
+    manager: ResourceManager[R],
     ident: str,
     *,
     noun: str,
     fields: Sequence[str] | None = None,
     **list_kwargs: Any,
-) -> Any:
+) -> R:
     """Find the one object ``ident`` names, with one server-side query.
 
     An exact name match wins; an identifier of digits only that matches no
@@ -288,3 +303,76 @@ def enabled_filter(enabled: bool, disabled: bool) -> bool | None:
     if enabled:
         return True
     return False if disabled else None
+
+
+#: The sentence the help of every command that asks first ends with.
+CONFIRM_NOTE = "Asks first on a terminal; without a terminal, --yes is required."
+
+
+def yes_option(note: str | None = CONFIRM_NOTE) -> Callable[[F], F]:
+    """``--yes/-y``, and ``note`` appended to the command's help (None: the help says it)."""
+
+    def decorate(func: F) -> F:
+        if note is not None:
+            doc = inspect.cleandoc(func.__doc__ or "")
+            func.__doc__ = f"{doc}\n\n{note}" if doc else note
+        return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
+
+    return decorate
+
+
+def deleted_row(found: Any, row: Mapping[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """What a delete prints: ``row`` (default: the key and name of ``found``), deleted."""
+    base = {"$key": int(found.key), "name": found.get("name")} if row is None else dict(row)
+    return {**base, **extra, "deleted": True}
+
+
+def require_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``changes`` that were given (not None).
+
+    None given is a usage error (exit 2) that names the running command's
+    own options, so the message cannot drift from the options.
+    """
+    given = {name: value for name, value in changes.items() if value is not None}
+    if given:
+        return given
+    ctx = click.get_current_context()
+    names = [
+        next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
+        for param in ctx.command.params
+        if isinstance(param, click.Option) and param.expose_value
+    ]
+    raise click.UsageError(f"nothing to change: give at least one of {', '.join(names)}")
+
+
+def add_toggles(
+    group: click.Group,
+    toggle: Callable[[str, bool], None],
+    *,
+    metavar: str,
+    example: str,
+    enable_help: str,
+    disable_help: str,
+) -> None:
+    """Add ``enable REF`` and ``disable REF`` to ``group``, each calling ``toggle(ref, on)``.
+
+    ``example`` is the command line without the verb, e.g. ``("task", "nightly")``
+    written as ``"task {verb} nightly"``.
+    """
+    from vrgtask.context import output_options
+
+    for verb, on, help_text in (("enable", True, enable_help), ("disable", False, disable_help)):
+        command = _toggle_command(toggle, on)
+        command.__doc__ = help_text
+        command.__name__ = f"{verb}_{group.name}"
+        decorated = click.argument("ref", metavar=metavar, type=NAME_OR_KEY)(
+            output_options(command)
+        )
+        group.command(verb, epilog=examples("vrgtask " + example.format(verb=verb)))(decorated)
+
+
+def _toggle_command(toggle: Callable[[str, bool], None], on: bool) -> Callable[[str], None]:
+    def command(ref: str) -> None:
+        toggle(ref, on)
+
+    return command

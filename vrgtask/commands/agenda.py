@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,6 +23,9 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "AGENDA_COLUMNS",
@@ -104,9 +107,9 @@ def _action_sender() -> Callable[..., Any] | None:
     return sender if callable(sender) else None
 
 
-def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> list[Any]:
+def ask_schedule(client: VergeClient, key: int, limit: int, start: int, end: int) -> list[Any]:
     """One schedule's runs in ``[start, end]`` (its ``get_schedule`` action): one request."""
-    from vrgtask.commands.schedule import _run_entries
+    from vrgtask.upcoming import run_entries
 
     sender = _action_sender()
     if sender is None:
@@ -116,11 +119,11 @@ def ask_schedule(client: Any, key: int, limit: int, start: int, end: int) -> lis
     else:
         params = {"max": limit, "start_time": start, "end_time": end}
         answer = sender(client, "task_schedules", key, "get_schedule", params)
-    return _run_entries(answer)
+    return run_entries(answer)
 
 
 def collect_agenda(
-    client: Any,
+    client: VergeClient,
     triggers: Sequence[Any],
     task_names: Mapping[int, str],
     start: int,
@@ -134,7 +137,7 @@ def collect_agenda(
     a schedule with exactly ``limit`` runs is not reported as cut; at the
     API's bound of 1440 a full answer is reported as possibly cut.)
     """
-    from vrgtask.commands.schedule import run_entry_epoch
+    from vrgtask.upcoming import run_entry_epoch
 
     by_schedule: dict[int, list[Any]] = {}
     names: dict[int, str] = {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from vrgtask.commands._common import examples
+from vrgtask.commands._common import examples, yes_option
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ExitCode, VrgtaskError, classify
 from vrgtask.fleet import fans_out
@@ -221,7 +221,7 @@ def _op_row(op: Any, result: str) -> dict[str, Any]:
 @click.option("-f", "--file", "source", required=True, metavar="FILE", help=FILE_HELP)
 @click.option("--prune", is_flag=True, help=PRUNE_HELP)
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option(note=None)
 @output_options
 def apply(source: str, prune: bool, dry_run: bool, yes: bool) -> None:
     """Make the system match a document.

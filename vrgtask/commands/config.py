@@ -37,10 +37,10 @@ from vrgtask.config import (
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConfigError
 from vrgtask.formatters import Column, formatter_names
+from vrgtask.text import MASK, value_text
 
 __all__ = ["config", "validate_value"]
 
-MASK = "********"
 _OPTIONS = {
     "profile": "--profile",
     "host": "--host",
@@ -56,13 +56,9 @@ _CONTROL = frozenset(chr(c) for c in [*range(0x20), 0x7F])
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return value_text(value)
 
 
 SETTING_COLUMNS = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,9 @@ from vrgtask.errors import ExitCode, VrgtaskError, classify
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = ["DOCTOR_COLUMNS", "READ_TABLES", "doctor"]
 
@@ -199,7 +202,7 @@ class Doctor:
         self.add(Check("credentials", "pass", who))
         return client
 
-    def versions(self, client: Any) -> None:
+    def versions(self, client: VergeClient) -> None:
         version = getattr(client, "version", None)
         os_version = getattr(client, "os_version", None)
         cloud = getattr(client, "cloud_name", None)
@@ -216,7 +219,7 @@ class Doctor:
             self.add(Check("versions", "warn", ", ".join(found) + "; no version in GET /system",
                            "include the VergeOS version from the UI in a bug report"))  # fmt: skip
 
-    def read(self, client: Any, table: str, why: str) -> None:
+    def read(self, client: VergeClient, table: str, why: str) -> None:
         params: dict[str, Any] = {"limit": 1, "fields": "$key"}
         if table == "logs":
             params = {"limit": 1, "fields": "$key,timestamp", "sort": "-timestamp",
@@ -242,7 +245,7 @@ class Doctor:
                 detail = f"readable; newest task entry {when:%Y-%m-%d %H:%M:%S} UTC"
         self.add(Check(f"read {table}", "pass", detail))
 
-    def action_form(self, client: Any) -> None:
+    def action_form(self, client: VergeClient) -> None:
         from pyvergeos.exceptions import APIError
 
         try:
@@ -301,7 +304,7 @@ def doctor() -> None:
     Exit 0 when every check passes, 1 otherwise. The output never shows a
     secret: paste it into a bug report as it is.
     """
-    from vrgtask.cli import redact
+    from vrgtask.text import redact
 
     app = get_app()
     checks = Doctor(app).run()

@@ -12,7 +12,7 @@ The same group is reachable as ``vrgtask task event``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,10 +20,12 @@ from vrgtask.commands._common import (
     KEY,
     NAME_OR_KEY,
     JsonObject,
+    deleted_row,
     examples,
     format_json,
-    is_key,
     nonempty,
+    require_changes,
+    yes_option,
 )
 from vrgtask.commands.task import (
     find_task,
@@ -34,14 +36,17 @@ from vrgtask.errors import VrgtaskError
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
+from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_events import TaskEvent
 
 __all__ = [
     "EVENT_COLUMNS",
     "event",
     "event_to_row",
-    "parse_owner_ref",
 ]
 
 
@@ -59,7 +64,7 @@ EVENT_COLUMNS = [
 ]
 
 
-def event_to_row(found: Any) -> dict[str, Any]:
+def event_to_row(found: TaskEvent) -> dict[str, Any]:
     """One SDK TaskEvent as a plain row.
 
     Needs the manager's default projection: ``task_display`` is a projected
@@ -80,51 +85,25 @@ def event_to_row(found: Any) -> dict[str, Any]:
     }
 
 
-_REF_HELP = "expected a table/key reference (users/3) or, with --table, a key (3)"
-
-
-def parse_owner_ref(value: str, table: str | None) -> str:
-    """``--owner`` as a ``table/key`` reference; a bare key takes ``--table``'s table.
-
-    Raises a usage error (before any request) for anything else.
-    """
-    text = value.strip()
-    if "/" in text:
-        ref_table, _, ref_key = text.partition("/")
-        if not ref_table or not ref_key or "/" in ref_key or any(c.isspace() for c in text):
-            raise click.BadParameter(f"{value!r}: {_REF_HELP}", param_hint="'--owner'")
-        if is_key(ref_key) and int(ref_key) < 1:
-            raise click.BadParameter(f"{value!r}: keys start at 1", param_hint="'--owner'")
-        return f"{ref_table}/{int(ref_key) if is_key(ref_key) else ref_key}"
-    if not is_key(text) or int(text) < 1:
-        raise click.BadParameter(f"{value!r}: {_REF_HELP}", param_hint="'--owner'")
-    if table is None:
-        raise click.UsageError(
-            f"--owner {text} is a bare key: give its table with --table, "
-            f"or write the reference in full, as in --owner users/{int(text)}"
-        )
-    return f"{table}/{int(text)}"
-
-
-def _label(found: Any) -> str:
+def _label(found: TaskEvent) -> str:
     """``event 3 (Login on users)``."""
     name = found.event_name_display or found.event_type or "?"
     return f"event {found.key} ({name} on {found.owner_table or '?'})"
 
 
-def _task_label(found: Any) -> str:
+def _task_label(found: TaskEvent) -> str:
     """``task 'power-on-dev' (key 2)`` for the task an event runs."""
     display = found.task_display or found.get("task_name") or ""
     return f"task {display!r} (key {found.task_key})"
 
 
-def _owner_label(found: Any) -> str:
+def _owner_label(found: TaskEvent) -> str:
     """``users/3 ('ops')``: the owner reference and its display name."""
     display = found.get("owner_display")
     return f"{found.get('owner')} ({display!r})" if display else str(found.get("owner"))
 
 
-def _get_event(app: AppContext, key: int) -> Any:
+def _get_event(app: AppContext, key: int) -> TaskEvent:
     """One event by key, with the default projection (one request)."""
     return app.client.task_events.get(key)
 
@@ -160,19 +139,22 @@ def event() -> None:
 )
 @click.option(
     "--owner",
+    type=OwnerParam(),
     metavar="REF",
-    help="Only events of this owner: users/3, or a bare key with --table.",
+    help="Only events of this owner: users/3, users/ops (by name), or a bare key with --table.",
 )
 @click.option("--table", callback=nonempty, help="Only events fired by this table (users...).")
 @click.option("--event", "event_id", callback=nonempty, help="Only this event (login, ...).")
 @output_options
 def list_events(
-    task_ref: str | None, owner: str | None, table: str | None, event_id: str | None
+    task_ref: str | None, owner: OwnerRef | None, table: str | None, event_id: str | None
 ) -> None:
     """List event triggers: all, or those matching every option given."""
-    owner_ref = parse_owner_ref(owner, table) if owner is not None else None
+    if owner is not None:
+        owner = owner_with_table(owner, table, same_table=False, example="users")
     app = get_app()
     client = app.client
+    owner_ref = resolve_owner(client, owner).ref if owner is not None else None
     task_key = find_task(app, task_ref).key if task_ref is not None else None
     owner_filter = None
     if owner_ref is not None:
@@ -208,8 +190,10 @@ def get_event(event_key: int) -> None:
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @click.option(
     "--owner",
+    type=OwnerParam(),
     metavar="REF",
-    help="The object whose event runs the task: users/3, or a bare key with --table "
+    help="The object whose event runs the task: users/3, users/ops (by name), or a bare "
+    "key with --table "
     "[default: the platform fills it from the task; give --table then].",
 )
 @click.option(
@@ -231,7 +215,7 @@ def get_event(event_key: int) -> None:
 @output_options
 def create_event(
     task_ref: str,
-    owner: str | None,
+    owner: OwnerRef | None,
     event_id: str,
     table: str | None,
     event_name: str | None,
@@ -245,15 +229,17 @@ def create_event(
     Every field sent is read back and compared: a field the server accepted
     but did not apply ends the command with exit 1, naming it.
     """
-    owner_ref = parse_owner_ref(owner, table) if owner is not None else None
-    if owner_ref is None and table is None:
+    if owner is None and table is None:
         raise click.UsageError(
             "Missing option '--table': without --owner, give the table whose event fires "
             "(alarms, logs, users, ...)"
         )
-    event_table = table if table is not None else str(owner_ref).partition("/")[0]
+    if owner is not None:
+        owner = owner_with_table(owner, table, same_table=False, example="users")
+    event_table = table if table is not None else owner.table if owner is not None else ""
     app = get_app()
     client = app.client
+    owner_ref = resolve_owner(client, owner).ref if owner is not None else None
     task = find_task(app, task_ref)
     body: dict[str, Any] = {
         "task": int(task.key),
@@ -312,8 +298,7 @@ def update_event(
     event_key: int, filters_json: dict[str, Any] | None, context_json: dict[str, Any] | None
 ) -> None:
     """Change an event trigger's filters or context; only what is given is sent."""
-    if filters_json is None and context_json is None:
-        raise click.UsageError("nothing to change: give --filters-json and/or --context-json")
+    require_changes({"table_event_filters": filters_json, "context": context_json})
     app = get_app()
     updated = app.client.task_events.update(
         event_key, table_event_filters=filters_json, context=context_json
@@ -333,18 +318,15 @@ def update_event(
     epilog=examples("vrgtask event delete 4", "vrgtask event delete 4 --yes"),
 )
 @click.argument("event_key", metavar="KEY", type=KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_event(event_key: int, yes: bool) -> None:
-    """Delete an event trigger (the task stays).
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete an event trigger (the task stays)."""
     app = get_app()
     found = _get_event(app, event_key)
     app.confirm(f"Delete {_label(found)} that runs {_task_label(found)}?", yes=yes)
     app.client.task_events.delete(found.key)
-    row = {**event_to_row(found), "deleted": True}
+    row = deleted_row(found, event_to_row(found))
     app.done(f"Deleted {_label(found)} that ran {_task_label(found)}", row, EVENT_COLUMNS)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from vrgtask.errors import NotFoundError
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "ERROR_LEVELS",
@@ -90,7 +93,7 @@ def _quote(value: str) -> str:
     return str(quote_value(value))
 
 
-def _task_names(client: Any, refs: Sequence[str]) -> tuple[list[str], list[str]]:
+def _task_names(client: VergeClient, refs: Sequence[str]) -> tuple[list[str], list[str]]:
     """The names to read the log under, and the refs that name no task now.
 
     One request finds every ref: an exact name wins, digits that name no

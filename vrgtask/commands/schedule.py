@@ -10,128 +10,77 @@ The same group is reachable as ``vrgtask task schedule``.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from vrgtask.commands._common import (
+    BOOL_STYLES,
     NAME_OR_KEY,
+    add_toggles,
+    deleted_row,
     enabled_filter,
     examples,
     format_yes_no,
     nonempty,
     optional_bool,
+    require_changes,
     resolve,
+    yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConflictError
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
+from vrgtask.schedtime import (
+    DAY_NAMES,
+    DAY_OF_MONTH_CHOICES,
+    DAY_SECONDS,
+    REPEAT_CHOICES,
+    WEEKDAYS,
+    DaysType,
+    PointInTime,
+    ScheduleDate,
+    TimeOfDay,
+    date_of,
+    format_days,
+    int_or,
+    seconds_to_time,
+    time_text,
+)
+from vrgtask.upcoming import raw_text, run_entries, run_entry_epoch
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_schedules import TaskSchedule
 
 __all__ = [
-    "BOOL_STYLES",
-    "DAY_OF_MONTH_CHOICES",
-    "REPEAT_CHOICES",
     "SCHEDULE_UPCOMING_COLUMNS",
     "TASK_SCHEDULE_COLUMNS",
-    "WEEKDAYS",
-    "DaysType",
-    "PointInTime",
-    "ScheduleDate",
-    "TimeOfDay",
     "find_schedule",
-    "format_days",
-    "run_entry_epoch",
+    "format_run_time",
     "schedule",
     "schedule_to_row",
-    "seconds_to_time",
     "upcoming_to_row",
 ]
 
 NOUN = "schedule"
-DAY_SECONDS = 86400
-
-REPEAT_CHOICES = ["minute", "hour", "day", "week", "month", "year", "never"]
-DAY_OF_MONTH_CHOICES = ["first", "last", "15th", "start_date"]
-#: The SDK's weekday flags, Monday first (``date.weekday()`` order).
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_NAMES = tuple(day.capitalize() for day in WEEKDAYS)
-
-BOOL_STYLES = {True: "green", False: "yellow"}
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-# -- value formatting -------------------------------------------------------
-
-
-def _int_or(value: Any, default: int) -> int:
-    if value is None or isinstance(value, bool):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def seconds_to_time(seconds: Any) -> str:
-    """Seconds from midnight as ``HH:MM`` (``HH:MM:SS`` when seconds are set).
-
-    86400 is ``24:00``, the end of the day.
-    """
-    if seconds is None or isinstance(seconds, bool):
-        return ""
-    try:
-        total = int(seconds)
-    except (TypeError, ValueError):
-        return str(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours:02d}:{minutes:02d}"
-    return f"{text}:{secs:02d}" if secs else text
-
-
-def _time_text(seconds: int) -> str:
-    return f"{seconds_to_time(seconds)} ({seconds}s)"
-
-
-_WEEKDAY_SET = set(_DAY_NAMES[:5])
-_WEEKEND_SET = set(_DAY_NAMES[5:])
-
-
-def format_days(value: Any) -> str:
-    """The ``active_days`` string as a table cell: 'every day', 'weekdays', 'Mon, Wed'."""
-    if value is None:
-        return ""
-    names = [part.strip() for part in str(value).split(",") if part.strip()]
-    chosen = set(names)
-    if chosen == set(_DAY_NAMES):
-        return "every day"
-    if chosen == _WEEKDAY_SET:
-        return "weekdays"
-    if chosen == _WEEKEND_SET:
-        return "weekend"
-    if not chosen:
-        return "none"
-    return ", ".join(name[:3] if name in _DAY_NAMES else name for name in names)
 
 
 # -- rows and columns -------------------------------------------------------
 
 
-def schedule_to_row(schedule: Any) -> dict[str, Any]:
-    """One SDK TaskSchedule as a plain row (the plan's ``_schedule_to_dict``).
+def schedule_to_row(schedule: TaskSchedule) -> dict[str, Any]:
+    """One SDK TaskSchedule as a plain row.
 
     Needs the manager's default projection (every accessor read here is a
     plain column, so a narrower row only shows defaults, never raises).
     """
-    start = _int_or(schedule.get("start_time_of_day", 0), 0)
-    end = _int_or(schedule.get("end_time_of_day", DAY_SECONDS), DAY_SECONDS)
+    start = int_or(schedule.get("start_time_of_day", 0), 0)
+    end = int_or(schedule.get("end_time_of_day", DAY_SECONDS), DAY_SECONDS)
     iteration = schedule.get("repeat_iteration")
     return {
         "$key": int(schedule.key),
@@ -168,11 +117,13 @@ TASK_SCHEDULE_COLUMNS = [
 ]
 
 
-def _label(found: Any) -> str:
+def _label(found: TaskSchedule) -> str:
     return f"schedule {found.get('name')!r} (key {found.key})"
 
 
-def _done(app: AppContext, verb: str, found: Any, sent: dict[str, Any] | None = None) -> None:
+def _done(
+    app: AppContext, verb: str, found: TaskSchedule, sent: dict[str, Any] | None = None
+) -> None:
     if sent is not None:
         from vrgtask.hints import command_hint
         from vrgtask.verify import verify_write
@@ -186,7 +137,7 @@ def _done(app: AppContext, verb: str, found: Any, sent: dict[str, Any] | None = 
     app.done(f"{verb} {_label(found)}", schedule_to_row(found), TASK_SCHEDULE_COLUMNS)
 
 
-def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> Any:
+def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> TaskSchedule:
     """Resolve SCHEDULE (name or key) with one query.
 
     ``full`` reads the manager's default projection (every column a row
@@ -194,298 +145,6 @@ def find_schedule(app: AppContext, ident: str, *, full: bool = False) -> Any:
     """
     fields = None if full else ["$key", "name", "enabled"]
     return resolve(app.client.task_schedules, ident, noun=NOUN, fields=fields)
-
-
-# -- parameter types --------------------------------------------------------
-
-_INT = re.compile(r"[+-]?[0-9]+")
-_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
-
-class TimeOfDay(click.ParamType):  # type: ignore[type-arg]
-    """A time of day: seconds from midnight (0..86400) or HH:MM[:SS] (24:00 allowed)."""
-
-    name = "TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            seconds = value
-        else:
-            text = str(value).strip()
-            clock = _CLOCK.fullmatch(text)
-            if _INT.fullmatch(text):
-                seconds = int(text)
-            elif clock:
-                hours, minutes = int(clock.group(1)), int(clock.group(2))
-                secs = int(clock.group(3) or 0)
-                if minutes > 59 or secs > 59:
-                    self.fail(f"{text!r}: minutes and seconds run from 00 to 59", param, ctx)
-                seconds = hours * 3600 + minutes * 60 + secs
-            else:
-                self.fail(
-                    f"{text!r} is not a time of day: give HH:MM, HH:MM:SS or seconds "
-                    "after midnight (0..86400)",
-                    param,
-                    ctx,
-                )
-        if not 0 <= seconds <= DAY_SECONDS:
-            self.fail(
-                f"{value!r} is outside the day: use 00:00..24:00 or 0..86400 seconds",
-                param,
-                ctx,
-            )
-        return seconds
-
-
-class ScheduleDate(click.ParamType):  # type: ignore[type-arg]
-    """A calendar date written YYYY-MM-DD; returned as that text.
-
-    Years MIN_YEAR..MAX_YEAR only (1971-2999): every epoch computed from such a
-    date, in any time zone, is representable -- on the platform, in the
-    sandbox and when vrgtask reads run times back.
-    """
-
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
-
-        if isinstance(value, date) and not isinstance(value, datetime):
-            text = value.isoformat()
-        else:
-            text = str(value).strip()
-        match = _DATE.fullmatch(text)
-        if not match:
-            self.fail(f"{text!r} is not a date written YYYY-MM-DD", param, ctx)
-        try:
-            day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        except ValueError as exc:
-            self.fail(f"{text!r} is not a valid date ({exc})", param, ctx)
-        if not MIN_YEAR <= day.year <= MAX_YEAR:
-            self.fail(
-                f"{text!r} is out of range: use a date from {MIN_YEAR}-01-01 to {MAX_YEAR}-12-31",
-                param,
-                ctx,
-            )
-        return day.isoformat()
-
-
-_DAY_WORDS: dict[str, tuple[str, ...]] = {
-    "weekdays": WEEKDAYS[:5],
-    "weekend": WEEKDAYS[5:],
-    "all": WEEKDAYS,
-    **{day: (day,) for day in WEEKDAYS},
-    **{day[:3]: (day,) for day in WEEKDAYS},
-}
-
-
-class DaysType(click.ParamType):  # type: ignore[type-arg]
-    """``mon,tue,...`` (or full names, ``weekdays``, ``weekend``, ``all``) as seven flags."""
-
-    name = "DAYS"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        chosen: set[str] = set()
-        parts = [part.strip().lower() for part in str(value).split(",")]
-        if not any(parts):
-            self.fail("name at least one day, e.g. mon,wed,fri or weekdays", param, ctx)
-        for part in parts:
-            if not part:
-                continue
-            if part not in _DAY_WORDS:
-                self.fail(
-                    f"{part!r} is not a day: use mon..sun, monday..sunday, "
-                    "weekdays, weekend or all, separated by commas",
-                    param,
-                    ctx,
-                )
-            chosen.update(_DAY_WORDS[part])
-        return {day: day in chosen for day in WEEKDAYS}
-
-
-_WHEN = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
-    r"\s*(Z|[+-][0-9]{2}:?[0-9]{2})?)?",
-    re.IGNORECASE,
-)
-
-
-def _offset(text: str) -> timezone:
-    if text.upper() == "Z":
-        return timezone.utc
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
-    if hours > 23 or minutes > 59:
-        raise ValueError(f"bad UTC offset {text!r}")
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-class PointInTime(click.ParamType):  # type: ignore[type-arg]
-    """A date (local midnight) or date-time, local unless it carries an offset; epoch int.
-
-    ``bounded`` (the command-line options): years MIN_YEAR..MAX_YEAR only, as
-    :class:`ScheduleDate`; unbounded it also reads what a server answers.
-    """
-
-    name = "WHEN"
-
-    def __init__(self, bounded: bool = False) -> None:
-        self.bounded = bounded
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        text = str(value).strip()
-        match = _WHEN.fullmatch(text)
-        if not match:
-            self.fail(
-                f"{text!r} is not a date or date-time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] "
-                "or 'YYYY-MM-DD HH:MM[:SS]', optionally with an offset like +01:00 or Z",
-                param,
-                ctx,
-            )
-        year, month, day, hour, minute, second, offset = match.groups()
-        try:
-            moment = datetime(
-                int(year),
-                int(month),
-                int(day),
-                int(hour or 0),
-                int(minute or 0),
-                int(second or 0),
-            )
-            if self.bounded:
-                from vrgtask.sandbox.limits import MAX_YEAR, MIN_YEAR
-
-                if not MIN_YEAR <= moment.year <= MAX_YEAR:
-                    self.fail(
-                        f"{text!r} is out of range: use a time from {MIN_YEAR}-01-01 "
-                        f"to {MAX_YEAR}-12-31",
-                        param,
-                        ctx,
-                    )
-            # Without an offset the wall-clock time is read in the local time zone.
-            moment = moment.replace(tzinfo=_offset(offset)) if offset else moment.astimezone()
-            return int(moment.timestamp())
-        except (ValueError, OverflowError, OSError) as exc:
-            self.fail(f"{text!r} is not a valid date-time ({exc})", param, ctx)
-
-
-# -- upcoming runs (show) ---------------------------------------------------
-
-#: Keys a ``get_schedule`` entry may carry its time under, most specific first.
-_TIME_KEYS = (
-    "time",
-    "timestamp",
-    "epoch",
-    "start",
-    "start_time",
-    "run_time",
-    "execution_time",
-    "next_run",
-    "datetime",
-    "date",
-)
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-#: Epoch seconds end with year 9999 (the last date a schedule can have);
-#: larger numbers are milliseconds.
-_MILLISECONDS_FROM = 253_402_300_800  # 10000-01-01T00:00:00Z
-
-
-def _epoch_from_number(number: float) -> int | None:
-    if not math.isfinite(number):
-        return None
-    if abs(number) >= _MILLISECONDS_FROM:
-        number /= 1000
-    try:
-        datetime.fromtimestamp(number, tz=timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        return None
-    return int(number)
-
-
-def _epoch_from_scalar(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return _epoch_from_number(float(value))
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if _NUMBER.fullmatch(text):
-        return _epoch_from_number(float(text))
-    match = _WHEN.fullmatch(text)
-    if match is None:
-        return None
-    try:
-        return int(PointInTime().convert(text, None, None))
-    except click.BadParameter:
-        return None
-
-
-def run_entry_epoch(entry: Any) -> int | None:
-    """The epoch seconds one ``get_schedule`` entry stands for, or None.
-
-    Entries may be epoch numbers (seconds, or milliseconds), numeric
-    strings, ISO date-times (local unless they carry an offset), or dicts
-    carrying one of those under a time-like key, or as their only number.
-    """
-    if not isinstance(entry, Mapping):
-        return _epoch_from_scalar(entry)
-    for key in _TIME_KEYS:
-        if key in entry:
-            found = _epoch_from_scalar(entry[key])
-            if found is not None:
-                return found
-    numeric = [
-        v
-        for v in entry.values()
-        if not isinstance(v, bool)
-        and (isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())))
-    ]
-    if len(numeric) == 1:
-        return _epoch_from_scalar(numeric[0])
-    return None
-
-
-def _raw_text(entry: Any) -> str:
-    if isinstance(entry, str):
-        return entry
-    try:
-        return json.dumps(entry, ensure_ascii=False, default=str, sort_keys=True)
-    except (TypeError, ValueError):
-        return repr(entry)
-
-
-def _run_entries(response: Any) -> list[Any]:
-    """The entries of a ``get_schedule`` answer, whatever its shape.
-
-    The SDK returns a list, unwrapping ``{"times": [...]}`` and
-    ``{"schedule": [...]}``; a dict whose ``times``/``schedule`` is not a
-    list arrives wrapped as ``[dict]``, and is unwrapped here.
-    """
-    if response is None:
-        return []
-    items = list(response) if isinstance(response, list | tuple) else [response]
-    entries: list[Any] = []
-    for item in items:
-        inner = None
-        if isinstance(item, Mapping):
-            inner = next(
-                (item[k] for k in ("times", "schedule") if item.get(k) not in (None, "")), None
-            )
-        if isinstance(inner, list | tuple):
-            entries.extend(inner)
-        elif inner is not None:
-            entries.append(inner)
-        else:
-            entries.append(item)
-    return entries
 
 
 def upcoming_to_row(entry: Any) -> dict[str, Any]:
@@ -496,11 +155,11 @@ def upcoming_to_row(entry: Any) -> dict[str, Any]:
     """
     epoch = run_entry_epoch(entry)
     if epoch is None:
-        return {"execution_time": _raw_text(entry), "weekday": None, "epoch": None}
+        return {"execution_time": raw_text(entry), "weekday": None, "epoch": None}
     moment = datetime.fromtimestamp(epoch, tz=timezone.utc).astimezone()
     return {
         "execution_time": moment.isoformat(),
-        "weekday": _DAY_NAMES[moment.weekday()],
+        "weekday": DAY_NAMES[moment.weekday()],
         "epoch": epoch,
     }
 
@@ -514,7 +173,7 @@ def format_run_time(value: Any) -> str:
     except ValueError:
         return str(value)
     stamp = moment.strftime("%Y-%m-%d %H:%M:%S %Z").rstrip()
-    return f"{stamp} ({_DAY_NAMES[moment.weekday()]})"
+    return f"{stamp} ({DAY_NAMES[moment.weekday()]})"
 
 
 SCHEDULE_UPCOMING_COLUMNS = [
@@ -566,28 +225,35 @@ def _weekday_flags(
 def _check_time_window(start: int | None, end: int | None) -> None:
     if start is not None and end is not None and end < start:
         raise click.BadParameter(
-            f"{_time_text(end)} is before --start-time {_time_text(start)}",
+            f"{time_text(end)} is before --start-time {time_text(start)}",
             param_hint="'--end-time'",
         )
 
 
-def _date_of(text: Any) -> date | None:
-    """The date at the start of a stored start_date/end_date value, if any."""
-    if not text:
-        return None
-    match = _DATE.match(str(text).strip())
-    if not match:
-        return None
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        return None
-
-
 def _check_dates(start: str | None, end: str | None) -> None:
-    first, last = _date_of(start), _date_of(end)
+    first, last = date_of(start), date_of(end)
     if first is not None and last is not None and last < first:
         raise click.BadParameter(f"{end} is before --start-date {start}", param_hint="'--end-date'")
+
+
+#: The options create and update share, and the SDK field each one sets.
+_OPTION_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "repeat_every": "repeat_every",
+    "repeat_iteration": "repeat_iteration",
+    "start_date": "start_date",
+    "end_date": "end_date",
+    "start_time": "start_time_of_day",
+    "end_time": "end_time_of_day",
+    "day_of_month": "day_of_month",
+}
+
+
+def _option_fields() -> dict[str, Any]:
+    """The SDK fields of the running create or update, from its options (None: not given)."""
+    params = click.get_current_context().params
+    return {field: params[option] for option, field in _OPTION_FIELDS.items()}
 
 
 REPEAT_HELP = "Repeat interval."
@@ -731,16 +397,8 @@ def create_schedule(
     days = _weekday_flags(days_spec, day_flags)
     app = get_app()
     fields: dict[str, Any] = {
-        "name": name,
-        "description": description,
+        **_option_fields(),
         "enabled": not disabled,
-        "repeat_every": repeat_every,
-        "repeat_iteration": repeat_iteration,
-        "start_date": start_date,
-        "end_date": end_date,
-        "start_time_of_day": start_time,
-        "end_time_of_day": end_time,
-        "day_of_month": day_of_month,
         **{day: True if flag is None else flag for day, flag in days.items()},
     }
     created = app.client.task_schedules.create(**fields)
@@ -792,26 +450,9 @@ def update_schedule(
     """
     _check_time_window(start_time, end_time)
     _check_dates(start_date, end_date)
-    changes: dict[str, Any] = {
-        "name": name,
-        "description": description,
-        "enabled": enabled,
-        "repeat_every": repeat_every,
-        "repeat_iteration": repeat_iteration,
-        "start_date": start_date,
-        "end_date": end_date,
-        "start_time_of_day": start_time,
-        "end_time_of_day": end_time,
-        "day_of_month": day_of_month,
-        **_weekday_flags(days_spec, day_flags),
-    }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        raise click.UsageError(
-            "nothing to change: give at least one of --name, --description, --enabled, "
-            "--repeat-every, --repeat-iteration, --start-date, --end-date, --start-time, "
-            "--end-time, --day-of-month, --days, --monday ... --sunday"
-        )
+    changes = require_changes(
+        {**_option_fields(), "enabled": enabled, **_weekday_flags(days_spec, day_flags)}
+    )
     app = get_app()
     found = find_schedule(app, schedule_ref, full=True)
     _check_against_current(found, start_time, end_time, start_date, end_date)
@@ -820,36 +461,36 @@ def update_schedule(
 
 
 def _check_against_current(
-    found: Any,
+    found: TaskSchedule,
     start_time: int | None,
     end_time: int | None,
     start_date: str | None,
     end_date: str | None,
 ) -> None:
     """One end of a window given alone must not cross the schedule's other end."""
-    current_start = _int_or(found.get("start_time_of_day"), 0)
-    current_end = _int_or(found.get("end_time_of_day"), DAY_SECONDS)
+    current_start = int_or(found.get("start_time_of_day"), 0)
+    current_end = int_or(found.get("end_time_of_day"), DAY_SECONDS)
     if end_time is not None and start_time is None and end_time < current_start:
         raise click.BadParameter(
-            f"{_time_text(end_time)} is before the schedule's current start time "
-            f"{_time_text(current_start)}; give --start-time too",
+            f"{time_text(end_time)} is before the schedule's current start time "
+            f"{time_text(current_start)}; give --start-time too",
             param_hint="'--end-time'",
         )
     if start_time is not None and end_time is None and current_end < start_time:
         raise click.BadParameter(
-            f"{_time_text(start_time)} is after the schedule's current end time "
-            f"{_time_text(current_end)}; give --end-time too",
+            f"{time_text(start_time)} is after the schedule's current end time "
+            f"{time_text(current_end)}; give --end-time too",
             param_hint="'--start-time'",
         )
-    first, last = _date_of(found.get("start_date")), _date_of(found.get("end_date"))
-    new_last = _date_of(end_date)
+    first, last = date_of(found.get("start_date")), date_of(found.get("end_date"))
+    new_last = date_of(end_date)
     if new_last is not None and start_date is None and first is not None and new_last < first:
         raise click.BadParameter(
             f"{end_date} is before the schedule's current start date {first.isoformat()}; "
             "give --start-date too",
             param_hint="'--end-date'",
         )
-    new_first = _date_of(start_date)
+    new_first = date_of(start_date)
     if new_first is not None and end_date is None and last is not None and last < new_first:
         raise click.BadParameter(
             f"{start_date} is after the schedule's current end date {last.isoformat()}; "
@@ -858,7 +499,7 @@ def _check_against_current(
         )
 
 
-def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
+def _conflict_message(app: AppContext, found: TaskSchedule, exc: Exception) -> str:
     """Why a schedule could not be deleted: the triggers that still link to it."""
     from vrgtask.hints import command_hint
 
@@ -894,14 +535,13 @@ def _conflict_message(app: AppContext, found: Any, exc: Exception) -> str:
     epilog=examples("vrgtask schedule delete old-window", "vrgtask schedule delete 3 --yes"),
 )
 @click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_schedule(schedule_ref: str, yes: bool) -> None:
     """Delete a task schedule.
 
     A schedule that triggers still link to is not deleted (exit 7); the
-    triggers are listed. Asks first on a terminal; without one, --yes is
-    required.
+    triggers are listed.
     """
     from pyvergeos.exceptions import ConflictError as SdkConflictError
 
@@ -912,8 +552,7 @@ def delete_schedule(schedule_ref: str, yes: bool) -> None:
         app.client.task_schedules.delete(found.key)
     except SdkConflictError as exc:
         raise ConflictError(_conflict_message(app, found, exc)) from exc
-    row = {"$key": int(found.key), "name": found.get("name"), "deleted": True}
-    app.done(f"Deleted {_label(found)}", row)
+    app.done(f"Deleted {_label(found)}", deleted_row(found))
 
 
 def _toggle(schedule_ref: str, enable: bool) -> None:
@@ -924,20 +563,14 @@ def _toggle(schedule_ref: str, enable: bool) -> None:
     _done(app, "Enabled" if enable else "Disabled", changed, {"enabled": enable})
 
 
-@schedule.command("enable", epilog=examples("vrgtask schedule enable nightly"))
-@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@output_options
-def enable_schedule(schedule_ref: str) -> None:
-    """Enable a schedule so the tasks linked to it run."""
-    _toggle(schedule_ref, True)
-
-
-@schedule.command("disable", epilog=examples("vrgtask schedule disable nightly"))
-@click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@output_options
-def disable_schedule(schedule_ref: str) -> None:
-    """Disable a schedule; its tasks stop running on it."""
-    _toggle(schedule_ref, False)
+add_toggles(
+    schedule,
+    _toggle,
+    metavar="SCHEDULE",
+    example="schedule {verb} nightly",
+    enable_help="Enable a schedule so the tasks linked to it run.",
+    disable_help="Disable a schedule; its tasks stop running on it.",
+)
 
 
 @schedule.command(
@@ -989,7 +622,7 @@ def show_schedule(
     if end_time is not None:
         params["end_time"] = end_time
     runs = send_action(app.client, "task_schedules", found.key, "get_schedule", params)
-    rows = [upcoming_to_row(entry) for entry in _run_entries(runs)]
+    rows = [upcoming_to_row(entry) for entry in run_entries(runs)]
     if not found.is_enabled and not app.quiet:
         app.note(f"Note: {_label(found)} is disabled; it runs at these times once enabled.")
     app.render_list(

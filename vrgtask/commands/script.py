@@ -17,17 +17,20 @@ The same group is reachable as ``vrgtask task script``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vrgtask.commands._common import (
     NAME_OR_KEY,
     JsonObject,
+    deleted_row,
     examples,
     format_json,
     nonempty,
+    require_changes,
     resolve,
+    yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
@@ -35,6 +38,9 @@ from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_scripts import TaskScript
 
 __all__ = [
     "SCRIPT_COLUMNS",
@@ -109,7 +115,7 @@ SCRIPT_DETAIL_COLUMNS = _detail_columns(_code_hint)
 _DETAIL_WITH_CODE_BELOW = _detail_columns(_code_below)
 
 
-def script_to_row(found: Any) -> dict[str, Any]:
+def script_to_row(found: TaskScript) -> dict[str, Any]:
     """One SDK TaskScript as a plain row, the full code (``script``) last.
 
     Needs the manager's default projection: ``task_count`` is a projected
@@ -129,12 +135,12 @@ def script_to_row(found: Any) -> dict[str, Any]:
     }
 
 
-def find_script(app: AppContext, ident: str, *, fields: list[str] | None = None) -> Any:
+def find_script(app: AppContext, ident: str, *, fields: list[str] | None = None) -> TaskScript:
     """Resolve ID|NAME with one query; ``fields=None`` reads every column (the code too)."""
     return resolve(app.client.task_scripts, ident, noun=NOUN, fields=fields)
 
 
-def _label(found: Any) -> str:
+def _label(found: TaskScript) -> str:
     return f"script {found.get('name')!r} (key {found.key})"
 
 
@@ -357,12 +363,7 @@ def update_script(
         "script": _pick_code(code_file, code),
         "task_settings": settings_json,
     }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        raise click.UsageError(
-            "nothing to change: give at least one of --name, --description, "
-            "--code-file, --code, --settings-json"
-        )
+    changes = require_changes(changes)
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME)
     updated = app.client.task_scripts.update(found.key, **changes)
@@ -375,13 +376,10 @@ def update_script(
     epilog=examples("vrgtask script delete cleanup", "vrgtask script delete 3 --yes"),
 )
 @click.argument("script_ref", metavar="ID|NAME", type=NAME_OR_KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_script(script_ref: str, yes: bool) -> None:
-    """Delete a task script AND every task that runs it.
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete a task script AND every task that runs it."""
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME_TASKS)
     tasks = found.task_count
@@ -391,7 +389,7 @@ def delete_script(script_ref: str, yes: bool) -> None:
         yes=yes,
     )
     app.client.task_scripts.delete(found.key)
-    row = {"$key": int(found.key), "name": found.get("name"), "task_count": tasks, "deleted": True}
+    row = deleted_row(found, task_count=tasks)
     app.done(f"Deleted {_label(found)} and the {_plural(tasks, 'task')} it owned", row)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,6 +26,9 @@ from vrgtask.context import AppContext, Section, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
+
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
 
 __all__ = [
     "FAILED_COLUMNS",
@@ -271,7 +274,7 @@ def exit_code_for(
     return 1 if severities & worst else 0
 
 
-def _read_engine(client: Any) -> tuple[Engine, Any]:
+def _read_engine(client: VergeClient) -> tuple[Engine, Any]:
     tasks = client.tasks.list(fields=TASK_FIELDS)
     schedules = client.task_schedules.list(fields=SCHEDULE_FIELDS)
     triggers = client.task_schedule_triggers.list()
@@ -303,7 +306,7 @@ def _read_engine(client: Any) -> tuple[Engine, Any]:
 
 
 def _running(engine: Engine) -> list[dict[str, Any]]:
-    from vrgtask.commands.schedule import run_entry_epoch
+    from vrgtask.upcoming import run_entry_epoch
 
     rows = []
     for key, task in sorted(engine.tasks.items()):

@@ -7,31 +7,39 @@ hands them to the formatter registry; it never prints tables itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vrgtask.commands._common import (
+    BOOL_STYLES,
     NAME_OR_KEY,
     JsonObject,
     LinkedGroup,
+    add_toggles,
+    deleted_row,
     enabled_filter,
     examples,
     format_epoch,
     format_json,
     format_yes_no,
-    is_key,
     nonempty,
     optional_bool,
+    require_changes,
     resolve,
+    yes_option,
 )
 from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
+from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
 from vrgtask.verify import verify_write
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.tasks import Task
 
 __all__ = [
     "TASK_COLUMNS",
@@ -45,7 +53,6 @@ __all__ = [
 ]
 
 STATUS_STYLES = {"running": "green", "idle": "bright_black"}
-BOOL_STYLES = {True: "green", False: "yellow"}
 
 TASK_COLUMNS = [
     Column("$key", "Key"),
@@ -94,7 +101,7 @@ def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[st
 
 
 def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
-    """One SDK Task as a plain row (the plan's data mapping).
+    """One SDK Task as a plain row.
 
     The computed fields go through the SDK's accessors, which refuse a field
     the request never asked for. Every row of one response has the same
@@ -179,7 +186,7 @@ def run_fired_task(
 
 def find_task(
     app: AppContext, ident: str, *, full: bool = False, fields: list[str] | None = None
-) -> Any:
+) -> Task:
     """Resolve TASK (name or key) with one query; ``full`` fetches every column."""
     client = app.client
     if fields is None:
@@ -295,34 +302,6 @@ def get_task(task_ref: str) -> None:
     app.render_one(task_to_row(found), TASK_DETAIL_COLUMNS)
 
 
-def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
-    text = owner.strip()
-    if "/" in text:
-        owner_table, _, key = text.partition("/")
-        if not owner_table or not key:
-            raise click.BadParameter(
-                f"{owner!r}: expected a key (12) or a table/key reference (vms/12)",
-                param_hint="'--owner'",
-            )
-        if table is not None and table != owner_table:
-            raise click.BadParameter(
-                f"the owner reference names table {owner_table!r} but --table is {table!r}",
-                param_hint="'--table'",
-            )
-        return owner_table, int(key) if is_key(key) else key
-    if not is_key(text) or int(text) < 1:
-        raise click.BadParameter(
-            f"{owner!r}: expected a key (12) or a table/key reference (vms/12)",
-            param_hint="'--owner'",
-        )
-    if table is None:
-        raise click.UsageError(
-            "Missing option '--table': the owner's table (vms, tenants, users, vnets, ...) "
-            "is required unless --owner carries it, as in --owner vms/12"
-        )
-    return table, int(text)
-
-
 @task.command(
     "create",
     epilog=examples(
@@ -337,6 +316,7 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
 @click.option(
     "--owner",
     required=True,
+    type=OwnerParam(),
     metavar="KEY|TABLE/KEY|TABLE/NAME",
     help="Owner object: its key (with --table) or a reference like vms/12 or vms/web-01.",
 )
@@ -349,7 +329,7 @@ def _parse_owner(owner: str, table: str | None) -> tuple[str, str | int]:
 @output_options
 def create_task(
     name: str,
-    owner: str,
+    owner: OwnerRef,
     action: str,
     table: str | None,
     description: str | None,
@@ -358,16 +338,11 @@ def create_task(
     settings_json: dict[str, Any] | None,
 ) -> None:
     """Create a task."""
-    owner_table, owner_key = _parse_owner(owner, table)
+    owner = owner_with_table(owner, table, same_table=True)
     app = get_app()
-    if isinstance(owner_key, str):  # vms/web-01: a name, looked up (vrgtask.owners)
-        from vrgtask.owners import STRING_KEY_TABLES, lookup_owner_key
-
-        if owner_table not in STRING_KEY_TABLES:
-            owner_key = lookup_owner_key(app.client, owner_table, owner_key)
     body: dict[str, Any] = {
         "name": name,
-        "owner": f"{owner_table}/{owner_key}",
+        "owner": resolve_owner(app.client, owner).ref,
         "action": action,
         "enabled": not disabled,
         "delete_after_run": delete_after_run,
@@ -410,12 +385,7 @@ def update_task(
         "delete_after_run": delete_after_run,
         "settings_args": settings_json,
     }
-    changes = {k: v for k, v in changes.items() if v is not None}
-    if not changes:
-        raise click.UsageError(
-            "nothing to change: give at least one of --name, --description, --enabled, "
-            "--delete-after-run, --settings-json"
-        )
+    changes = require_changes(changes)
     app = get_app()
     found = find_task(app, task_ref)
     updated = _write_and_verify(app, "PUT", int(found.key), changes, "the update")
@@ -427,19 +397,15 @@ def update_task(
     epilog=examples("vrgtask task delete old-task", "vrgtask task delete 12 --yes"),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_task(task_ref: str, yes: bool) -> None:
-    """Delete a task (its triggers and events go with it).
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete a task (its triggers and events go with it)."""
     app = get_app()
     found = find_task(app, task_ref)
     app.confirm(f"Delete {_label(found)} and its triggers and events?", yes=yes)
     app.client.tasks.delete(found.key)
-    row = {"$key": int(found.key), "name": found.get("name"), "deleted": True}
-    app.done(f"Deleted {_label(found)}", row)
+    app.done(f"Deleted {_label(found)}", deleted_row(found))
 
 
 def _toggle(task_ref: str, enable: bool) -> None:
@@ -453,20 +419,14 @@ def _toggle(task_ref: str, enable: bool) -> None:
     _done(app, verb, changed)
 
 
-@task.command("enable", epilog=examples("vrgtask task enable nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@output_options
-def enable_task(task_ref: str) -> None:
-    """Enable a task so its triggers and events run it."""
-    _toggle(task_ref, True)
-
-
-@task.command("disable", epilog=examples("vrgtask task disable nightly-snapshot"))
-@click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@output_options
-def disable_task(task_ref: str) -> None:
-    """Disable a task; a run in progress finishes."""
-    _toggle(task_ref, False)
+add_toggles(
+    task,
+    _toggle,
+    metavar="TASK",
+    example="task {verb} nightly-snapshot",
+    enable_help="Enable a task so its triggers and events run it.",
+    disable_help="Disable a task; a run in progress finishes.",
+)
 
 
 @task.command(

@@ -9,12 +9,21 @@ The same group is reachable as ``vrgtask task trigger``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from vrgtask.commands._common import KEY, NAME_OR_KEY, examples, format_yes_no, optional_bool
-from vrgtask.commands.schedule import BOOL_STYLES, find_schedule
+from vrgtask.commands._common import (
+    BOOL_STYLES,
+    KEY,
+    NAME_OR_KEY,
+    deleted_row,
+    examples,
+    format_yes_no,
+    optional_bool,
+    yes_option,
+)
+from vrgtask.commands.schedule import find_schedule
 from vrgtask.commands.task import (
     find_task,
     run_fired_task,
@@ -25,6 +34,9 @@ from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.runs import wait_options
 from vrgtask.verify import verify_write
+
+if TYPE_CHECKING:
+    from pyvergeos.resources.task_schedule_triggers import TaskScheduleTrigger
 
 __all__ = ["TASK_TRIGGER_COLUMNS", "trigger", "trigger_to_row"]
 
@@ -37,8 +49,8 @@ TASK_TRIGGER_COLUMNS = [
 ]
 
 
-def trigger_to_row(found: Any) -> dict[str, Any]:
-    """One SDK TaskScheduleTrigger as a plain row (the plan's ``_trigger_to_dict``).
+def trigger_to_row(found: TaskScheduleTrigger) -> dict[str, Any]:
+    """One SDK TaskScheduleTrigger as a plain row.
 
     Needs the manager's default projection: task_display and
     schedule_display are projected accessors.
@@ -54,7 +66,7 @@ def trigger_to_row(found: Any) -> dict[str, Any]:
     }
 
 
-def _link(found: Any) -> str:
+def _link(found: TaskScheduleTrigger) -> str:
     """``task 'x' (key 3) to schedule 'nightly' (key 2)`` for one trigger."""
     return (
         f"task {found.task_display!r} (key {found.task_key}) to "
@@ -62,7 +74,7 @@ def _link(found: Any) -> str:
     )
 
 
-def _get_trigger(app: AppContext, key: int) -> Any:
+def _get_trigger(app: AppContext, key: int) -> TaskScheduleTrigger:
     """One trigger by key, with the default projection (one request)."""
     return app.client.task_schedule_triggers.get(key)
 
@@ -154,18 +166,15 @@ def create_trigger(task_ref: str, schedule_ref: str) -> None:
     epilog=examples("vrgtask trigger delete 7", "vrgtask trigger delete 7 --yes"),
 )
 @click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@yes_option()
 @output_options
 def delete_trigger(trigger_id: int, yes: bool) -> None:
-    """Delete a trigger (the task and the schedule stay).
-
-    Asks first on a terminal; without a terminal, --yes is required.
-    """
+    """Delete a trigger (the task and the schedule stay)."""
     app = get_app()
     found = _get_trigger(app, trigger_id)
     app.confirm(f"Delete trigger {found.key} linking {_link(found)}?", yes=yes)
     app.client.task_schedule_triggers.delete(found.key)
-    row = {**trigger_to_row(found), "deleted": True}
+    row = deleted_row(found, trigger_to_row(found))
     app.done(f"Deleted trigger {found.key} linking {_link(found)}", row, TASK_TRIGGER_COLUMNS)
 
 

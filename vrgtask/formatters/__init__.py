@@ -19,9 +19,11 @@ ignored (and reported, see :mod:`vrgtask.plugins`).
 from __future__ import annotations
 
 import abc
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from vrgtask.errors import VrgtaskError
+from vrgtask.text import escape_control, value_text
 
 __all__ = [
     "Column",
@@ -189,43 +191,6 @@ class Formatter(abc.ABC):
         return escape_control(value_text(value))
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group(0)
-    if char in _NAMED:
-        return _NAMED[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape_control(text: str) -> str:
-    """Show control characters as escapes so a value cannot drive the terminal.
-
-    Newlines, tabs, ANSI escape sequences (ESC), other C0/C1 controls and the
-    bidirectional overrides become ``\\n``, ``\\t``, ``\\x1b``, ``\\u202e``.
-    Printable text, including non-ASCII letters, is left alone.
-    """
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(_escape, text)
-
-
-def value_text(value: Any) -> str:
-    """Raw text of a value for machine-readable output (``--query``, csv)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 def cell_text(value: Any, column: Column) -> str:
     """Display text of one value in a table: formatted, then escaped."""
     if column.format is not None:
@@ -256,19 +221,13 @@ def load_formatter(name: str) -> Formatter:
                 obj = ep.load()
                 instance = obj() if isinstance(obj, type) else obj
             except Exception as exc:
-                from vrgtask.errors import VrgtaskError
-
                 raise VrgtaskError(
                     f"output format {name!r} could not be loaded ({ep.value}): "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
             if not isinstance(instance, Formatter):
-                from vrgtask.errors import VrgtaskError
-
                 raise VrgtaskError(
                     f"output format {name!r} ({ep.value}) is not a vrgtask Formatter"
                 )
             return instance
-    from vrgtask.errors import VrgtaskError
-
     raise VrgtaskError(f"unknown output format {name!r}")
