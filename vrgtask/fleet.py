@@ -42,8 +42,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from vrgtask.context import AppContext
-from vrgtask.errors import ConfigError, ExitCode, classify, one_line
+from vrgtask.errors import ConfigError, ExitCode, classify
 from vrgtask.formatters import Column
+from vrgtask.text import one_line, redact
 
 if TYPE_CHECKING:
     from vrgtask.config import Settings
@@ -503,8 +504,6 @@ def start_fleet(
 
 
 def _failure(exc: BaseException, secrets: Sequence[str]) -> tuple[int, str]:
-    from vrgtask.cli import redact
-
     if isinstance(exc, click.exceptions.Exit):
         return exc.exit_code, ""
     if isinstance(exc, click.ClickException):
