@@ -60,7 +60,6 @@ from typing import Any
 VRG_VERSION = "1.1.3"
 TASK_NAME = "nightly-snapshot"  # seeded task, key 1: the same row at every N
 TASK_KEY = 1
-SEED_TASKS = 5  # tasks in the seed before the N bulk ones (vrgtask/sandbox/seed.py)
 WAIT_DURATION = 3.0  # sandbox_duration of the task run --wait check (seconds)
 WAIT_INTERVAL = 1.0  # vrgtask's --interval default, when its help does not say
 CLI_TIMEOUT = 180.0  # per CLI run
@@ -346,11 +345,19 @@ def _check_help(result: RunResult, _n: int) -> None:
         raise BenchError(f"no usage text in --help output: {result.stdout[:300]!r}")
 
 
+def seed_tasks() -> int:
+    """Tasks in the sandbox's seed before the N bulk ones (vrgtask/sandbox/seed.py)."""
+    from vrgtask.sandbox.seed import seed_state
+
+    return len(seed_state(0)["tables"]["tasks"])
+
+
 def _check_list(result: RunResult, n: int) -> None:
     rows = _json_output(result)
-    if not isinstance(rows, list) or len(rows) != n + SEED_TASKS:
+    expected = n + seed_tasks()
+    if not isinstance(rows, list) or len(rows) != expected:
         got = len(rows) if isinstance(rows, list) else type(rows).__name__
-        raise BenchError(f"task list -o json: expected {n + SEED_TASKS} rows, got {got}")
+        raise BenchError(f"task list -o json: expected {expected} rows, got {got}")
     if not any(isinstance(r, dict) and r.get("name") == TASK_NAME for r in rows):
         raise BenchError(f"task list -o json: {TASK_NAME} missing")
 
@@ -952,7 +959,7 @@ def _ratio(a: float, b: float) -> float:
 def print_table(n_tasks: int, data: dict[str, Any], runs: int, warmup: int) -> None:
     print()
     print(
-        f"N = {n_tasks:,} tasks (+{SEED_TASKS} seeded) -- median of {runs} runs each, "
+        f"N = {n_tasks:,} tasks (+{seed_tasks()} seeded) -- median of {runs} runs each, "
         f"interleaved vrgtask/vrg, {warmup} warm-up run(s) each discarded"
     )
     header = (
