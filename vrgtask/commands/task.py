@@ -7,6 +7,7 @@ hands them to the formatter registry; it never prints tables itself.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import click
@@ -93,26 +94,30 @@ def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[st
 
 
 def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
-    """One SDK Task as a plain row (the plan's data mapping).
+    """One task as a plain row (the plan's data mapping).
 
-    The computed fields go through the SDK's accessors, which refuse a field
-    the request never asked for. Every row of one response has the same
-    projection, so :func:`task_rows` lets the accessors check the first row
-    and reads the rest straight from the row (``projection_checked``).
+    ``task`` is an SDK Task, or with ``projection_checked`` also the server's
+    plain row. The computed fields go through the SDK's accessors, which
+    refuse a field the request never asked for. Every row of one response
+    has the same projection, so :func:`task_rows` lets the accessors check
+    the first row and reads the rest straight from the row
+    (``projection_checked``).
     """
     get = task.get
     if projection_checked:
+        key = int(get("$key"))
         owner_display = str(get("owner_display", ""))
         creator_display = str(get("creator_display", ""))
         triggers_count = int(get("triggers_count", 0))
         events_count = int(get("events_count", 0))
     else:
+        key = int(task.key)
         owner_display = task.owner_display
         creator_display = task.creator_display
         triggers_count = task.trigger_count
         events_count = task.event_count
     row: dict[str, Any] = {
-        "$key": int(task.key),
+        "$key": key,
         "name": get("name"),
         "description": get("description", "") or "",
         "status": get("status"),
@@ -134,9 +139,49 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
     return row
 
 
-def task_rows(tasks: list[Any]) -> list[dict[str, Any]]:
-    """Rows of the tasks of one response (see :func:`task_to_row`)."""
-    return [task_to_row(t, projection_checked=i > 0) for i, t in enumerate(tasks)]
+def task_rows(tasks: list[Any], manager: Any = None) -> list[dict[str, Any]]:
+    """Rows of the tasks of one response (see :func:`task_to_row`).
+
+    ``tasks`` are SDK Tasks, or the server's plain rows as
+    :func:`list_task_rows` returns them; the first of those is made the SDK
+    Task the response would have given (``manager``: the one that sent the
+    query), so the SDK's accessors check the projection as they always do.
+    """
+    if not tasks:
+        return []
+    first = tasks[0]
+    from pyvergeos.resources.base import ResourceObject
+
+    if not isinstance(first, ResourceObject):
+        from pyvergeos.resources.tasks import Task
+
+        first = Task(first, manager)
+    rows = [task_to_row(first)]
+    rows.extend([task_to_row(t, projection_checked=True) for t in tasks[1:]])
+    return rows
+
+
+def _plain_row(data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
+def list_task_rows(manager: Any, **query: Any) -> list[Any]:
+    """``manager.list(**query)``, answered with the server's plain rows.
+
+    The very request the SDK sends (its filter, its projection, the
+    projection it records for its accessors), without building a model
+    object for every task that would only be turned into a row: for 10,000
+    tasks that is most of the time the command spends on its own. The
+    answer was checked on arrival (vrgtask.client.check_answer); the
+    accessors check the projection on the first row (:func:`task_rows`).
+    """
+    manager._to_model = _plain_row  # this instance only, for this one call
+    try:
+        tasks: list[Any] = manager.list(**query)
+    finally:
+        with contextlib.suppress(AttributeError):
+            del manager._to_model
+    return tasks
 
 
 def run_fired_task(
@@ -271,14 +316,16 @@ def list_tasks(
     enabled_only = enabled_filter(enabled, disabled)
     app = get_app()
     client = app.client
-    tasks = client.tasks.list(
+    manager = client.tasks
+    tasks = list_task_rows(
+        manager,
         filter=filter_ or None,
         fields=task_fields(client, omit=LIST_OMITS),
         running=True if running else None,
         enabled=enabled_only,
         status=status,
     )
-    app.render_list(task_rows(tasks), TASK_COLUMNS, empty="No tasks found.")
+    app.render_list(task_rows(tasks, manager), TASK_COLUMNS, empty="No tasks found.")
 
 
 @task.command(
