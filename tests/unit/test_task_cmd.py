@@ -711,3 +711,55 @@ def test_list_accessors_still_check_the_projection(invoke: Invoke, mock_client: 
     assert "internal error" in out.stderr
     assert "creator_display" in out.stderr
     assert out.stdout == ""
+
+
+def _row_by_row(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from vrgtask.commands.task import task_to_row
+
+    return [task_to_row(r, projection_checked=True) for r in rows]
+
+
+PLAIN = {k: v for k, v in TASK_DATA.items() if k not in ("id", "creator")}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"creator_display": None},  # omitted: a null polymorphic reference
+        {"description": None},
+        {"description": ""},
+        {"enabled": None},
+        {"enabled": 1},
+        {"$key": "7"},
+        {"triggers_count": True},
+        {"owner_display": 3},
+        {"settings_args": {"a": 1}},
+        {"id": "b" * 40},
+        {"last_run": None, "status": None},
+    ],
+    ids=repr,
+)
+def test_list_rows_built_at_once_equal_rows_built_one_by_one(changes: dict[str, Any]) -> None:
+    from vrgtask.commands.task import _ROW_TEMPLATE, task_rows
+
+    odd = {**PLAIN, **changes}
+    if changes.get("creator_display", 0) is None:
+        del odd["creator_display"]
+    raw = [dict(PLAIN), dict(PLAIN), odd, {**PLAIN, "$key": 5}]
+    expected = [task_rows([raw[0]], MagicMock())[0], *_row_by_row(raw[1:])]
+    rows = task_rows(raw, MagicMock())
+    assert rows == expected
+    assert [list(r) for r in rows] == [list(r) for r in expected]  # same order
+    assert list(_ROW_TEMPLATE) == list(expected[1])
+
+
+def test_list_rows_built_at_once_raise_what_one_by_one_raises() -> None:
+    from vrgtask.commands.task import task_rows
+
+    raw = [dict(PLAIN), dict(PLAIN), {**PLAIN, "triggers_count": "abc"}]
+    with pytest.raises(ValueError, match="abc"):
+        task_rows(raw, MagicMock())
+    without_key = {k: v for k, v in PLAIN.items() if k != "$key"}
+    with pytest.raises(TypeError):
+        task_rows([dict(PLAIN), without_key], MagicMock())

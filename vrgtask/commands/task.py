@@ -156,8 +156,71 @@ def task_rows(tasks: list[Any], manager: Any = None) -> list[dict[str, Any]]:
         from pyvergeos.resources.tasks import Task
 
         first = Task(first, manager)
+    rest = tasks[1:]
     rows = [task_to_row(first)]
-    rows.extend([task_to_row(t, projection_checked=True) for t in tasks[1:]])
+    rows.extend(_rows_as_sent(rest) or [task_to_row(t, projection_checked=True) for t in rest])
+    return rows
+
+
+#: A list row as :func:`task_to_row` builds it from a row whose projection
+#: is checked: its fields in order (``task get`` adds ``settings_args``), with
+#: the value used for a field the server did not send (``$key`` has none),
+#: and the types of the values used as they came, with no conversion.
+#: tests/unit/test_task_cmd.py holds the two to each other.
+_ROW_TEMPLATE: dict[str, Any] = {
+    "$key": None,
+    "name": None,
+    "description": "",
+    "status": None,
+    "enabled": False,
+    "action": "",
+    "action_display": None,
+    "table": "",
+    "owner": None,
+    "owner_display": "",
+    "creator_display": "",
+    "last_run": None,
+    "delete_after_run": False,
+    "system_created": False,
+    "triggers_count": 0,
+    "events_count": 0,
+}
+_FLAG = frozenset({bool, type(None)})
+_KEPT_TYPES = {
+    "$key": frozenset({int}),
+    "description": frozenset({str}),
+    "enabled": _FLAG,
+    "owner_display": frozenset({str}),
+    "creator_display": frozenset({str}),
+    "delete_after_run": _FLAG,
+    "system_created": _FLAG,
+    "triggers_count": frozenset({int}),
+    "events_count": frozenset({int}),
+}
+
+
+def _rows_as_sent(tasks: list[Any]) -> list[dict[str, Any]] | None:
+    """The rows :func:`task_to_row` gives, when it would convert nothing.
+
+    That is when every row is a plain dict with no field a row does not
+    show, and each converted field holds, in every row, a value of a type
+    the row keeps as it is (a number for ``$key`` and the counts, text for
+    the description and the names, true/false/null for the flags). Then each
+    row is the template updated with the server's row, which the
+    interpreter builds in C: for 10,000 tasks several times faster than row
+    by row. None otherwise: the caller converts row by row, as always (and
+    raises what a malformed value raises).
+    """
+    from operator import itemgetter
+
+    if not set(map(type, tasks)) <= {dict}:
+        return None
+    rows = list(map(_ROW_TEMPLATE.__or__, tasks))
+    if not set(map(len, rows)) <= {len(_ROW_TEMPLATE)}:
+        return None  # a field no row shows (settings_args, ...)
+    for name, kept in _KEPT_TYPES.items():
+        if not set(map(type, map(itemgetter(name), rows))) <= kept:
+            return None
     return rows
 
 
