@@ -827,7 +827,10 @@ def measure_run_wait(
         execute = [j for j, (_, e) in enumerate(entries) if _is_execute(e, TASK_KEY)]
         if len(execute) != 1 or watcher.run_record is None:
             raise BenchError(f"expected one execute request, log: {[e for _, e in entries]}")
-        started = float(watcher.run_record["started"])
+        # The run's start: ``start_at`` (a queued run; ``started`` is then a
+        # flag), or ``started`` in sandboxes before the start delay.
+        record = watcher.run_record
+        started = float(record["start_at"] if "start_at" in record else record["started"])
         duration = float(watcher.run_record["duration"])
         end = started + duration
         status_gets = [
