@@ -847,7 +847,10 @@ def measure_run_wait(
         gaps = [b - a for a, b in itertools.pairwise(times)]
         noticed_at = times[-1] if times else math.nan
         exited = result.reaped_at
-        waiting_s = exited - started
+        # Waiting starts with the request that starts the run (a queued run
+        # starts a start delay later, and vrgtask polls from the request on).
+        execute_seen, execute_entry = entries[execute[0]]
+        waiting_s = exited - float(execute_entry.get("at", execute_seen))
         results.append(
             {
                 "wall_s": result.wall_s,
