@@ -143,7 +143,7 @@ def task_rows(tasks: list[Any], manager: Any = None) -> list[dict[str, Any]]:
     """Rows of the tasks of one response (see :func:`task_to_row`).
 
     ``tasks`` are SDK Tasks, or the server's plain rows as
-    :func:`list_task_rows` returns them; the first of those is made the SDK
+    :func:`list_plain_tasks` returns them; the first of those is made the SDK
     Task the response would have given (``manager``: the one that sent the
     query), so the SDK's accessors check the projection as they always do.
     """
@@ -205,7 +205,7 @@ def _rows_as_sent(tasks: list[Any]) -> list[dict[str, Any]] | None:
     That is when every row is a plain dict with no field a row does not
     show, and each converted field holds, in every row, a value of a type
     the row keeps as it is (a number for ``$key`` and the counts, text for
-    the description and the names, true/false/null for the flags). Then each
+    the description and the display names, true/false/null for the flags). Then each
     row is the template updated with the server's row, which the
     interpreter builds in C: for 10,000 tasks several times faster than row
     by row. None otherwise: the caller converts row by row, as always (and
@@ -228,7 +228,7 @@ def _plain_row(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def list_task_rows(manager: Any, **query: Any) -> list[Any]:
+def list_plain_tasks(manager: Any, **query: Any) -> list[Any]:
     """``manager.list(**query)``, answered with the server's plain rows.
 
     The very request the SDK sends (its filter, its projection, the
@@ -237,6 +237,8 @@ def list_task_rows(manager: Any, **query: Any) -> list[Any]:
     tasks that is most of the time the command spends on its own. The
     answer was checked on arrival (vrgtask.client.check_answer); the
     accessors check the projection on the first row (:func:`task_rows`).
+    Not named like a row builder: an error in here is not the answer's
+    (vrgtask.errors tells the two apart by the function's name).
     """
     manager._to_model = _plain_row  # this instance only, for this one call
     try:
@@ -380,7 +382,7 @@ def list_tasks(
     app = get_app()
     client = app.client
     manager = client.tasks
-    tasks = list_task_rows(
+    tasks = list_plain_tasks(
         manager,
         filter=filter_ or None,
         fields=task_fields(client, omit=LIST_OMITS),
