@@ -755,7 +755,7 @@ def _is_execute(entry: dict[str, Any], key: int) -> bool:
     """The request that starts the run: ``POST /task_actions`` (the log has no
     body; the bench runs one task) or the ``PUT ?action=execute`` form."""
     if entry["method"] == "POST":
-        return entry["path"] == "/api/v4/task_actions"
+        return bool(entry["path"] == "/api/v4/task_actions")
     return (
         entry["method"] == "PUT"
         and entry["path"] == f"/api/v4/tasks/{key}"
