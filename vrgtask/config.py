@@ -35,11 +35,12 @@ import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from vrgtask.errors import ConfigError
+
+if TYPE_CHECKING:  # pathlib and urllib.parse load on use: every start-up reads this module
+    from pathlib import Path
 
 __all__ = [
     "CONFIG_MAX_BYTES",
@@ -193,6 +194,8 @@ def normalize_host(value: str, what: str = "host") -> str:
             "VERGE_PASSWORD (or --token / VERGE_TOKEN)"
         )
     if "://" in text:
+        from urllib.parse import urlsplit
+
         parts = urlsplit(text)
         if parts.scheme.lower() != "https":
             raise ConfigError(
@@ -248,6 +251,8 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
 
 def config_path(env: Mapping[str, str]) -> Path:
     """The configuration file: ``VRGTASK_CONFIG`` or ``~/.vrg/config.toml``."""
+    from pathlib import Path
+
     override = env.get("VRGTASK_CONFIG")
     if override:
         return Path(override).expanduser()

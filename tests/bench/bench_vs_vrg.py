@@ -60,7 +60,6 @@ from typing import Any
 VRG_VERSION = "1.1.3"
 TASK_NAME = "nightly-snapshot"  # seeded task, key 1: the same row at every N
 TASK_KEY = 1
-SEED_TASKS = 5  # tasks in the seed before the N bulk ones (vrgtask/sandbox/seed.py)
 WAIT_DURATION = 3.0  # sandbox_duration of the task run --wait check (seconds)
 WAIT_INTERVAL = 1.0  # vrgtask's --interval default, when its help does not say
 CLI_TIMEOUT = 180.0  # per CLI run
@@ -346,11 +345,19 @@ def _check_help(result: RunResult, _n: int) -> None:
         raise BenchError(f"no usage text in --help output: {result.stdout[:300]!r}")
 
 
+def seed_tasks() -> int:
+    """Tasks in the sandbox's seed before the N bulk ones (vrgtask/sandbox/seed.py)."""
+    from vrgtask.sandbox.seed import seed_state
+
+    return len(seed_state(0)["tables"]["tasks"])
+
+
 def _check_list(result: RunResult, n: int) -> None:
     rows = _json_output(result)
-    if not isinstance(rows, list) or len(rows) != n + SEED_TASKS:
+    expected = n + seed_tasks()
+    if not isinstance(rows, list) or len(rows) != expected:
         got = len(rows) if isinstance(rows, list) else type(rows).__name__
-        raise BenchError(f"task list -o json: expected {n + SEED_TASKS} rows, got {got}")
+        raise BenchError(f"task list -o json: expected {expected} rows, got {got}")
     if not any(isinstance(r, dict) and r.get("name") == TASK_NAME for r in rows):
         raise BenchError(f"task list -o json: {TASK_NAME} missing")
 
@@ -437,8 +444,11 @@ class Control:
     def clear_log(self) -> None:
         self._request("DELETE", "log")
 
-    def digest(self) -> str:
-        return str(self._request("GET", "digest")["digest"])
+    def objects(self) -> str:
+        """The state without the sandbox's own log (a write adds an audit entry)."""
+        tables = dict(self.state()["tables"])
+        tables.pop("logs", None)
+        return json.dumps(tables, sort_keys=True)
 
     def state(self) -> dict[str, Any]:
         state: dict[str, Any] = self._request("GET", "state")
@@ -742,6 +752,10 @@ class LogWatcher(threading.Thread):
 
 
 def _is_execute(entry: dict[str, Any], key: int) -> bool:
+    """The request that starts the run: ``POST /task_actions`` (the log has no
+    body; the bench runs one task) or the ``PUT ?action=execute`` form."""
+    if entry["method"] == "POST":
+        return bool(entry["path"] == "/api/v4/task_actions")
     return (
         entry["method"] == "PUT"
         and entry["path"] == f"/api/v4/tasks/{key}"
@@ -813,7 +827,10 @@ def measure_run_wait(
         execute = [j for j, (_, e) in enumerate(entries) if _is_execute(e, TASK_KEY)]
         if len(execute) != 1 or watcher.run_record is None:
             raise BenchError(f"expected one execute request, log: {[e for _, e in entries]}")
-        started = float(watcher.run_record["started"])
+        # The run's start: ``start_at`` (a queued run; ``started`` is then a
+        # flag), or ``started`` in sandboxes before the start delay.
+        record = watcher.run_record
+        started = float(record["start_at"] if "start_at" in record else record["started"])
         duration = float(watcher.run_record["duration"])
         end = started + duration
         status_gets = [
@@ -830,7 +847,10 @@ def measure_run_wait(
         gaps = [b - a for a, b in itertools.pairwise(times)]
         noticed_at = times[-1] if times else math.nan
         exited = result.reaped_at
-        waiting_s = exited - started
+        # Waiting starts with the request that starts the run (a queued run
+        # starts a start delay later, and vrgtask polls from the request on).
+        execute_seen, execute_entry = entries[execute[0]]
+        waiting_s = exited - float(execute_entry.get("at", execute_seen))
         results.append(
             {
                 "wall_s": result.wall_s,
@@ -952,7 +972,7 @@ def _ratio(a: float, b: float) -> float:
 def print_table(n_tasks: int, data: dict[str, Any], runs: int, warmup: int) -> None:
     print()
     print(
-        f"N = {n_tasks:,} tasks (+{SEED_TASKS} seeded) -- median of {runs} runs each, "
+        f"N = {n_tasks:,} tasks (+{seed_tasks()} seeded) -- median of {runs} runs each, "
         f"interleaved vrgtask/vrg, {warmup} warm-up run(s) each discarded"
     )
     header = (
@@ -1353,12 +1373,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
                 try:
                     for command in cmds:
-                        before = control.digest()
+                        before = control.objects()
                         series = measure_command(
                             command, n_tasks, args.runs, args.warmup, env, control, workdir
                         )
-                        after = control.digest()
-                        if before != after:  # enable of an enabled task changes nothing
+                        after = control.objects()
+                        # enable of an enabled task changes nothing but the audit log
+                        if before != after:
                             raise BenchError(f"{command.label} changed the sandbox state")
                         a, b = series["vrgtask"].summary(), series["vrg"].summary()
                         data["commands"][command.name] = {

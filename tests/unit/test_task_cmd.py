@@ -640,3 +640,126 @@ def test_list_leaves_out_unused_columns_but_keeps_accessor_fields(
     for needed in ("owner#$display as owner_display", "count(triggers) as triggers_count",
                    "creator#$display as creator_display"):  # fmt: skip
         assert needed in fields
+
+
+# --- task list reads the server's rows without a model object per task -----------
+
+
+def _real_task_manager(client: MagicMock, rows: list[dict[str, Any]]) -> Any:
+    """The SDK's own TaskManager on a client whose ``_request`` answers ``rows``."""
+    from pyvergeos.resources.tasks import TaskManager
+
+    manager = TaskManager(client)
+    client.tasks = manager
+    client._request.side_effect = None
+    client._request.return_value = rows
+    return manager
+
+
+def test_list_sends_the_sdks_own_query_and_builds_no_task_per_row(
+    invoke: Invoke, mock_client: MagicMock, mocker: MockerFixture
+) -> None:
+    from pyvergeos.resources.tasks import TaskManager
+
+    second = {**TASK_DATA, "$key": 101, "name": "second", "enabled": None}
+    manager = _real_task_manager(mock_client, [dict(TASK_DATA), second])
+    to_model = mocker.spy(TaskManager, "_to_model")
+    out = invoke("-o", "json", "task", "list", "--enabled", "--filter", "action eq 'snapshot'")
+    assert out.exit_code == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["$key"] for r in rows] == [100, 101]
+    assert rows[1]["enabled"] is None
+    assert rows[0]["owner_display"] == "web-server"
+    assert rows[0]["triggers_count"] == 1
+    assert to_model.call_count == 0  # no Task per row
+    assert "_to_model" not in vars(manager)  # the manager is left as it was
+    # The very request TaskManager.list sends for the same arguments.
+    (call,) = mock_client._request.call_args_list
+    reference = MagicMock()
+    reference._request.return_value = []
+    TaskManager(reference).list(
+        filter="action eq 'snapshot'",
+        fields=call.kwargs["params"]["fields"].split(","),
+        enabled=True,
+        running=None,
+        status=None,
+    )
+    assert call == reference._request.call_args
+    assert "owner#$display as owner_display" in call.kwargs["params"]["fields"]
+
+
+def test_list_rows_equal_the_rows_of_sdk_tasks(
+    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask
+) -> None:
+    """The plain-row path writes what the Task path wrote, value for value."""
+    data = [dict(TASK_DATA), {**TASK_DATA, "$key": 7, "name": "n", "description": None}]
+    mock_client.tasks.list.return_value = [make_task(**d) for d in data]
+    from_tasks = invoke("-o", "json", "task", "list")
+    _real_task_manager(mock_client, data)
+    from_rows = invoke("-o", "json", "task", "list")
+    assert from_rows.exit_code == from_tasks.exit_code == 0
+    assert from_rows.stdout == from_tasks.stdout
+
+
+def test_list_accessors_still_check_the_projection(invoke: Invoke, mock_client: MagicMock) -> None:
+    """A projection without a computed field the rows need is still refused
+    by the SDK's accessor (on the first row), not read as a default."""
+    manager = _real_task_manager(mock_client, [{"$key": 1, "name": "x"}])
+    manager._default_fields = ["$key", "name", "owner#$display as owner_display"]
+    out = invoke("-o", "json", "task", "list")
+    assert out.exit_code == 1
+    assert "internal error" in out.stderr
+    assert "creator_display" in out.stderr
+    assert out.stdout == ""
+
+
+def _row_by_row(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from vrgtask.commands.task import task_to_row
+
+    return [task_to_row(r, projection_checked=True) for r in rows]
+
+
+PLAIN = {k: v for k, v in TASK_DATA.items() if k not in ("id", "creator")}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"creator_display": None},  # omitted: a null polymorphic reference
+        {"description": None},
+        {"description": ""},
+        {"enabled": None},
+        {"enabled": 1},
+        {"$key": "7"},
+        {"triggers_count": True},
+        {"owner_display": 3},
+        {"settings_args": {"a": 1}},
+        {"id": "b" * 40},
+        {"last_run": None, "status": None},
+    ],
+    ids=repr,
+)
+def test_list_rows_built_at_once_equal_rows_built_one_by_one(changes: dict[str, Any]) -> None:
+    from vrgtask.commands.task import _ROW_TEMPLATE, task_rows
+
+    odd = {**PLAIN, **changes}
+    if changes.get("creator_display", 0) is None:
+        del odd["creator_display"]
+    raw = [dict(PLAIN), dict(PLAIN), odd, {**PLAIN, "$key": 5}]
+    expected = [task_rows([raw[0]], MagicMock())[0], *_row_by_row(raw[1:])]
+    rows = task_rows(raw, MagicMock())
+    assert rows == expected
+    assert [list(r) for r in rows] == [list(r) for r in expected]  # same order
+    assert list(_ROW_TEMPLATE) == list(expected[1])
+
+
+def test_list_rows_built_at_once_raise_what_one_by_one_raises() -> None:
+    from vrgtask.commands.task import task_rows
+
+    raw = [dict(PLAIN), dict(PLAIN), {**PLAIN, "triggers_count": "abc"}]
+    with pytest.raises(ValueError, match="abc"):
+        task_rows(raw, MagicMock())
+    without_key = {k: v for k, v in PLAIN.items() if k != "$key"}
+    with pytest.raises(TypeError):
+        task_rows([dict(PLAIN), without_key], MagicMock())

@@ -7,6 +7,7 @@ hands them to the formatter registry; it never prints tables itself.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -101,26 +102,30 @@ def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[st
 
 
 def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
-    """One SDK Task as a plain row.
+    """One task as a plain row.
 
-    The computed fields go through the SDK's accessors, which refuse a field
-    the request never asked for. Every row of one response has the same
-    projection, so :func:`task_rows` lets the accessors check the first row
-    and reads the rest straight from the row (``projection_checked``).
+    ``task`` is an SDK Task, or with ``projection_checked`` also the server's
+    plain row. The computed fields go through the SDK's accessors, which
+    refuse a field the request never asked for. Every row of one response
+    has the same projection, so :func:`task_rows` lets the accessors check
+    the first row and reads the rest straight from the row
+    (``projection_checked``).
     """
     get = task.get
     if projection_checked:
+        key = int(get("$key"))
         owner_display = str(get("owner_display", ""))
         creator_display = str(get("creator_display", ""))
         triggers_count = int(get("triggers_count", 0))
         events_count = int(get("events_count", 0))
     else:
+        key = int(task.key)
         owner_display = task.owner_display
         creator_display = task.creator_display
         triggers_count = task.trigger_count
         events_count = task.event_count
     row: dict[str, Any] = {
-        "$key": int(task.key),
+        "$key": key,
         "name": get("name"),
         "description": get("description", "") or "",
         "status": get("status"),
@@ -142,9 +147,114 @@ def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any
     return row
 
 
-def task_rows(tasks: list[Any]) -> list[dict[str, Any]]:
-    """Rows of the tasks of one response (see :func:`task_to_row`)."""
-    return [task_to_row(t, projection_checked=i > 0) for i, t in enumerate(tasks)]
+def task_rows(tasks: list[Any], manager: Any = None) -> list[dict[str, Any]]:
+    """Rows of the tasks of one response (see :func:`task_to_row`).
+
+    ``tasks`` are SDK Tasks, or the server's plain rows as
+    :func:`list_plain_tasks` returns them; the first of those is made the SDK
+    Task the response would have given (``manager``: the one that sent the
+    query), so the SDK's accessors check the projection as they always do.
+    """
+    if not tasks:
+        return []
+    first = tasks[0]
+    from pyvergeos.resources.base import ResourceObject
+
+    if not isinstance(first, ResourceObject):
+        from pyvergeos.resources.tasks import Task
+
+        first = Task(first, manager)
+    rest = tasks[1:]
+    rows = [task_to_row(first)]
+    rows.extend(_rows_as_sent(rest) or [task_to_row(t, projection_checked=True) for t in rest])
+    return rows
+
+
+#: A list row as :func:`task_to_row` builds it from a row whose projection
+#: is checked: its fields in order (``task get`` adds ``settings_args``), with
+#: the value used for a field the server did not send (``$key`` has none),
+#: and the types of the values used as they came, with no conversion.
+#: tests/unit/test_task_cmd.py holds the two to each other.
+_ROW_TEMPLATE: dict[str, Any] = {
+    "$key": None,
+    "name": None,
+    "description": "",
+    "status": None,
+    "enabled": False,
+    "action": "",
+    "action_display": None,
+    "table": "",
+    "owner": None,
+    "owner_display": "",
+    "creator_display": "",
+    "last_run": None,
+    "delete_after_run": False,
+    "system_created": False,
+    "triggers_count": 0,
+    "events_count": 0,
+}
+_FLAG = frozenset({bool, type(None)})
+_KEPT_TYPES = {
+    "$key": frozenset({int}),
+    "description": frozenset({str}),
+    "enabled": _FLAG,
+    "owner_display": frozenset({str}),
+    "creator_display": frozenset({str}),
+    "delete_after_run": _FLAG,
+    "system_created": _FLAG,
+    "triggers_count": frozenset({int}),
+    "events_count": frozenset({int}),
+}
+
+
+def _rows_as_sent(tasks: list[Any]) -> list[dict[str, Any]] | None:
+    """The rows :func:`task_to_row` gives, when it would convert nothing.
+
+    That is when every row is a plain dict with no field a row does not
+    show, and each converted field holds, in every row, a value of a type
+    the row keeps as it is (a number for ``$key`` and the counts, text for
+    the description and the display names, true/false/null for the flags). Then each
+    row is the template updated with the server's row, which the
+    interpreter builds in C: for 10,000 tasks several times faster than row
+    by row. None otherwise: the caller converts row by row, as always (and
+    raises what a malformed value raises).
+    """
+    from operator import itemgetter
+
+    if not set(map(type, tasks)) <= {dict}:
+        return None
+    rows = list(map(_ROW_TEMPLATE.__or__, tasks))
+    if not set(map(len, rows)) <= {len(_ROW_TEMPLATE)}:
+        return None  # a field no row shows (settings_args, ...)
+    for name, kept in _KEPT_TYPES.items():
+        if not set(map(type, map(itemgetter(name), rows))) <= kept:
+            return None
+    return rows
+
+
+def _plain_row(data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
+def list_plain_tasks(manager: Any, **query: Any) -> list[Any]:
+    """``manager.list(**query)``, answered with the server's plain rows.
+
+    The very request the SDK sends (its filter, its projection, the
+    projection it records for its accessors), without building a model
+    object for every task that would only be turned into a row: for 10,000
+    tasks that is most of the time the command spends on its own. The
+    answer was checked on arrival (vrgtask.client.check_answer); the
+    accessors check the projection on the first row (:func:`task_rows`).
+    Not named like a row builder: an error in here is not the answer's
+    (vrgtask.errors tells the two apart by the function's name).
+    """
+    manager._to_model = _plain_row  # this instance only, for this one call
+    try:
+        tasks: list[Any] = manager.list(**query)
+    finally:
+        with contextlib.suppress(AttributeError):
+            del manager._to_model
+    return tasks
 
 
 def run_fired_task(
@@ -280,14 +390,16 @@ def list_tasks(
     enabled_only = enabled_filter(enabled, disabled)
     app = get_app()
     client = app.client
-    tasks = client.tasks.list(
+    manager = client.tasks
+    tasks = list_plain_tasks(
+        manager,
         filter=filter_ or None,
         fields=task_fields(client, omit=LIST_OMITS),
         running=True if running else None,
         enabled=enabled_only,
         status=status,
     )
-    app.render_list(task_rows(tasks), TASK_COLUMNS, empty="No tasks found.")
+    app.render_list(task_rows(tasks, manager), TASK_COLUMNS, empty="No tasks found.")
 
 
 @task.command(
