@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Take SIGINT back when the suite was started with it ignored.
+
+    A shell script's ``cmd &``, ``nohup`` or a CI runner may start pytest with
+    SIGINT ignored, and an ignored signal stays ignored in every child it
+    starts: the tests that press Ctrl-C (in a ``vrgtask`` child, on a pty)
+    would then wait for nothing. With Python's own handler here, children start
+    with the default action again (handlers, unlike SIG_IGN, are reset at exec).
+    """
+    if os.name == "posix" and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 _VARIABLES = (
     "VERGE_HOST",

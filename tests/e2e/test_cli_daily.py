@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from support import run_cli, run_process
+from support import CHILD_KWARGS, run_cli, run_process
 
 from vrgtask.sandbox.server import SandboxServer
 
@@ -215,6 +215,7 @@ def test_watch_redraws_on_a_terminal_and_ctrl_c_exits_0(
         stdout=follower,
         stderr=follower,
         env={**os.environ, "TERM": "xterm"},
+        **CHILD_KWARGS,
     )
     os.close(follower)
     try:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import run_cli
+from support import default_sigint, run_cli
 
 from vrgtask.sandbox import SANDBOX_USERNAME
 from vrgtask.sandbox.server import SandboxServer
@@ -322,6 +322,7 @@ def test_hidden_prompt_does_not_echo_the_password(
         warnings.simplefilter("ignore", DeprecationWarning)
         pid, fd = pty.fork()
     if pid == 0:  # the child: the pty is its controlling terminal
+        default_sigint()  # it may get Ctrl-C: it must not inherit SIG_IGN
         argv = [sys.executable, "-m", "vrgtask", "task", "list", "-q"]
         os.execve(sys.executable, argv, env)  # noqa: S606  # fixed argv, no shell
     try:

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Sequence
 
 import pytest
-from support import run_cli
+from support import default_sigint, run_cli
 
 from vrgtask.context import fit_width
 from vrgtask.sandbox.server import SandboxServer
@@ -73,6 +73,7 @@ def on_pty(
         warnings.simplefilter("ignore", DeprecationWarning)
         pid, fd = pty.fork()
     if pid == 0:
+        default_sigint()  # the child presses Ctrl-C: it must not inherit SIG_IGN
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
         full = [sys.executable, "-m", "vrgtask", *argv]
         os.execve(sys.executable, full, env)  # noqa: S606  # fixed argv, no shell
