@@ -1265,7 +1265,11 @@ def evaluate(sizes_data: dict[int, dict[str, Any]], floor_s: float | None = None
         )
         over += [f"{label} N={n:,}: {v} > {budget}" for n, v in got.items() if v > budget]
     for n, w in waits:
-        budget = 4 + w["allowed_polls"]  # connection + resolution + execute + read-back + polls
+        # The README's request table: connection check, resolution, the newest
+        # task-log entry, the action, the task read-back and its new log entries
+        # (6), one task read per poll, and at the end one or two log reads plus
+        # one while the start had not shown yet (3).
+        budget = 6 + w["allowed_polls"] + 3
         counts.append(f"task run --wait N={n:,}: {w['max_requests']} (budget {budget})")
         if w["max_requests"] > budget:
             over.append(f"task run --wait N={n:,}: {w['max_requests']} > {budget}")
