@@ -69,7 +69,13 @@ def test_the_example_installs_and_runs_as_the_guide_shows(tmp_path: Path) -> Non
     for item in Path(sysconfig.get_paths()["purelib"]).iterdir():
         if not item.name.startswith(("vrgtask_hello", "vrgtask-hello")):
             (view / item.name).symlink_to(item)
-    outer = [str(Path(vrgtask.__file__).resolve().parents[1]), str(view)]
+    outer = [str(view)]
+    checkout = Path(vrgtask.__file__).resolve().parents[1]
+    if checkout != Path(sysconfig.get_paths()["purelib"]).resolve():
+        # vrgtask from a source checkout (an editable install, or pytest's
+        # rootdir); an installed vrgtask is in the view already, and adding its
+        # whole site-packages would bring this environment's example back
+        outer.insert(0, str(checkout))
     (site / "zz-outer-environment.pth").write_text("\n".join(outer) + "\n")
     env = {
         **os.environ,
