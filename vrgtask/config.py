@@ -440,6 +440,8 @@ def resolve(
         settings.output = str(output)
 
     if profile.get("sandbox_state") is not None:
+        from pathlib import Path
+
         state = Path(str(profile["sandbox_state"])).expanduser()
         settings.sandbox_state = str(state if state.is_absolute() else path.parent / state)
 

@@ -65,10 +65,8 @@ TASK_NAME_MAX = 64
 DAY_SECONDS = 86400
 
 
-class DocumentError(VrgtaskError):
+class DocumentError(VrgtaskError, exit_code=ExitCode.USAGE):
     """The document has problems; ``problems`` are ``FILE:LINE: message`` lines."""
-
-    exit_code = ExitCode.USAGE
 
     def __init__(self, path: str, problems: list[str]) -> None:
         count = len(problems)

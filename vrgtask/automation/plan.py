@@ -24,7 +24,7 @@ from vrgtask.automation.system import (
     script_fields,
     task_fields,
 )
-from vrgtask.errors import ConflictError, ExitCode, NotFoundError, VrgtaskError
+from vrgtask.errors import ConflictError, NotFoundError, VrgtaskError
 from vrgtask.owners import OwnerRef, lookup_owner_key
 from vrgtask.text import value_text
 
@@ -135,8 +135,6 @@ def _diff(current: dict[str, Any], desired: dict[str, Any]) -> list[Change]:
 
 class WriteNotApplied(VrgtaskError):
     """The server answered a write with success but did not apply (all of) it."""
-
-    exit_code = ExitCode.ERROR
 
 
 class Executor:
