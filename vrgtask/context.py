@@ -23,8 +23,10 @@ import click
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import (
     Column,
+    Columns,
     Formatter,
     RenderOptions,
+    Rows,
     escape_control,
     formatter_names,
     load_formatter,
@@ -258,12 +260,7 @@ class AppContext:
         return self.formatter.format_value(value)
 
     def render_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        *,
-        key: str = "$key",
-        empty: str | None = None,
+        self, rows: Rows, columns: Columns, *, key: str = "$key", empty: str | None = None
     ) -> None:
         """Print rows through the selected formatter (or keys with --quiet)."""
         if self.quiet:
