@@ -370,16 +370,12 @@ def trigger_event(
     def fire() -> None:
         send_action(client, "task_events", found.key, "trigger", params)
 
-    task_key = found.task_key
-    if task_key is None:
-        fire()
-        app.done(f"Triggered {_label(found)}", event_to_row(found), EVENT_COLUMNS)
-        return
     run_fired_task(
         app,
-        task_key,
+        found.task_key,
         f"Triggered {_label(found)}",
         fire,
+        lambda: (event_to_row(found), EVENT_COLUMNS),
         wait=wait,
         timeout=timeout,
         start_timeout=start_timeout,

@@ -8,6 +8,7 @@ hands them to the formatter registry; it never prints tables itself.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -33,7 +34,7 @@ from vrgtask.commands._common import (
 from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
-from vrgtask.formatters import Column
+from vrgtask.formatters import Column, Columns
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
@@ -259,9 +260,10 @@ def list_plain_tasks(manager: Any, **query: Any) -> list[Any]:
 
 def run_fired_task(
     app: AppContext,
-    task_key: int,
+    task_key: int | None,
     what: str,
-    fire: Any,
+    fire: Callable[[], None],
+    unlinked: Callable[[], tuple[dict[str, Any], Columns]],
     *,
     wait: bool,
     timeout: float,
@@ -272,8 +274,14 @@ def run_fired_task(
 
     The task is read before (its status and last run: how its start is
     recognised), ``fire`` sends the request, and the run is confirmed, or
-    waited for, as ``task run`` does. ``what`` names what fired.
+    waited for, as ``task run`` does. ``what`` names what fired. When it
+    names no task (``task_key`` None) it is only fired, and reported with
+    the row and columns ``unlinked()`` gives.
     """
+    if task_key is None:
+        fire()
+        app.done(what, *unlinked())
+        return
     before = app.client.tasks.get(task_key, fields=["$key", "name", "status", "last_run"])
     watch = watch_task(
         app,

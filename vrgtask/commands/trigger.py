@@ -206,16 +206,12 @@ def run_trigger(
     def fire() -> None:
         send_action(client, "task_schedule_triggers", found.key, "trigger", {})
 
-    task_key = found.task_key
-    if task_key is None:
-        fire()
-        app.done(f"Triggered trigger {found.key}", trigger_to_row(found), TASK_TRIGGER_COLUMNS)
-        return
     run_fired_task(
         app,
-        task_key,
+        found.task_key,
         f"Triggered trigger {found.key}",
         fire,
+        lambda: (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
         wait=wait,
         timeout=timeout,
         start_timeout=start_timeout,
