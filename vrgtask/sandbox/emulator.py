@@ -144,6 +144,8 @@ __all__ = [
 ]
 
 API_PREFIX = "/api/v4/"
+#: A request's headers (looked up without regard to case, see _header).
+Headers = Mapping[str, str]
 DEFAULT_DURATION = 3.0
 DEFAULT_START_DELAY = 1.0
 MAX_SCHEDULE_RESULTS = 1440
@@ -251,7 +253,7 @@ def parse_bool(text: str) -> bool | None:
     return None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def _header(headers: Headers, name: str) -> str | None:
     value = headers.get(name)
     if value is not None:
         return value
@@ -449,27 +451,13 @@ class Emulator:
                 delay = DEFAULT_START_DELAY if stored_delay is None else float(stored_delay)
         return Settings(actions=actions, strict=strict, start_delay=delay)
 
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Reply:
+    def handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Reply:
         """Answer one request (every reply carries a ``Date`` header)."""
         reply = self._handle(method, path, query, headers, body)
         reply.headers.setdefault("Date", http_date(self.clock()))
         return reply
 
-    def _handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Reply:
+    def _handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Reply:
         if not path.startswith(API_PREFIX):
             return error_reply(404, "Not found")
         parts = [unquote(part) for part in path[len(API_PREFIX) :].split("/") if part]
@@ -598,7 +586,7 @@ class _Request:
     # ------------------------------------------------------------------
     # Authentication and routing
 
-    def authenticate(self, headers: Mapping[str, str]) -> None:
+    def authenticate(self, headers: Headers) -> None:
         value = (_header(headers, "Authorization") or "").strip()
         scheme, _, credentials = value.partition(" ")
         credentials = credentials.strip()
@@ -631,7 +619,7 @@ class _Request:
         method: str,
         parts: list[str],
         params: dict[str, str],
-        headers: Mapping[str, str],
+        headers: Headers,
         body: bytes,
     ) -> Reply:
         self.authenticate(headers)
