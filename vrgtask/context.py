@@ -26,6 +26,7 @@ from vrgtask.formatters import (
     Columns,
     Formatter,
     RenderOptions,
+    Row,
     Rows,
     escape_control,
     formatter_names,
@@ -286,12 +287,7 @@ class AppContext:
             return
         self._print(self.formatter.format_one(row, columns, self._options()))
 
-    def done(
-        self,
-        message: str,
-        row: Mapping[str, Any] | None = None,
-        columns: Sequence[Column] = (),
-    ) -> None:
+    def done(self, message: str, row: Row | None = None, columns: Columns = ()) -> None:
         """Report a change: the resulting object under a structured format
         (json, csv, yaml) or ``--query``, one confirmation line otherwise
         (table, wide), nothing with --quiet.

@@ -363,6 +363,13 @@ class RunWatch:
             return "log"
         return None
 
+    def interrupted_request(self) -> InterruptedWait:
+        """What Ctrl-C raises once a run was requested: it may have been accepted."""
+        return InterruptedWait(
+            f"interrupted; {self.label} may have started and then keeps running on the "
+            f"server (follow it with: {self.hint})"
+        )
+
     def confirm_once(self) -> tuple[str | None, Look]:
         """One look after the request: the start signal, if any (task first, then logs)."""
         seen = self.look(logs=False)
@@ -573,6 +580,18 @@ def wait_options(func: F) -> F:
     )(func)
 
 
+def watch_read_task(app: AppContext, found: Any) -> RunWatch:
+    """A RunWatch for a task read with :data:`TASK_LOOK_FIELDS` (its status and
+    last run are how its start is recognised)."""
+    return watch_task(
+        app,
+        int(found.key),
+        name=found.get("name"),
+        status=found.get("status"),
+        last_run=found.get("last_run"),
+    )
+
+
 def watch_task(
     app: AppContext,
     key: int,
@@ -619,10 +638,7 @@ def follow_run(
     try:
         signal, seen = watch.confirm_once()
     except KeyboardInterrupt:
-        raise InterruptedWait(
-            f"interrupted; {watch.label} may have started and then keeps running on the "
-            f"server (follow it with: {watch.hint})"
-        ) from None
+        raise watch.interrupted_request() from None
     except Throttled:
         signal, seen = None, Look()
     if not wait:

@@ -37,7 +37,13 @@ from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column, Columns
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
-from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
+from vrgtask.runs import (
+    TASK_LOOK_FIELDS,
+    follow_run,
+    timing_options,
+    wait_options,
+    watch_read_task,
+)
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -282,14 +288,7 @@ def run_fired_task(
         fire()
         app.done(what, *unlinked())
         return
-    before = app.client.tasks.get(task_key, fields=["$key", "name", "status", "last_run"])
-    watch = watch_task(
-        app,
-        int(before.key),
-        name=before.get("name"),
-        status=before.get("status"),
-        last_run=before.get("last_run"),
-    )
+    watch = watch_read_task(app, app.client.tasks.get(task_key, fields=list(TASK_LOOK_FIELDS)))
     fire()
     follow_run(
         app,
@@ -588,26 +587,15 @@ def run_task(
     from vrgtask.actions import send_action
 
     app = get_app()
-    found = find_task(app, task_ref, fields=["$key", "name", "status", "last_run"])
-    watch = watch_task(
-        app,
-        int(found.key),
-        name=found.get("name"),
-        status=found.get("status"),
-        last_run=found.get("last_run"),
-    )
+    found = find_task(app, task_ref, fields=list(TASK_LOOK_FIELDS))
+    watch = watch_read_task(app, found)
     params = dict(params_json or {})
     try:
         send_action(app.client, "tasks", found.key, "execute", params, put_body={"params": params})
     except KeyboardInterrupt:
         # The run may have been accepted before the interruption: say so, and
         # how to look, rather than leave the user guessing.
-        from vrgtask.errors import InterruptedWait
-
-        raise InterruptedWait(
-            f"interrupted; {watch.label} may have started and then keeps running on the "
-            f"server (follow it with: {watch.hint})"
-        ) from None
+        raise watch.interrupted_request() from None
     follow_run(
         app,
         watch,
@@ -641,15 +629,9 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
     from vrgtask.runs import LogMark, epoch_seconds
 
     app = get_app()
-    found = find_task(app, task_ref, fields=["$key", "name", "status", "last_run"])
+    found = find_task(app, task_ref, fields=list(TASK_LOOK_FIELDS))
     status = found.get("status")
-    watch = watch_task(
-        app,
-        int(found.key),
-        name=found.get("name"),
-        status=status,
-        last_run=found.get("last_run"),
-    )
+    watch = watch_read_task(app, found)
     started_by = None
     if status == "running":
         started_by = "running"
