@@ -618,6 +618,37 @@ def watch_task(
     )
 
 
+def wait_shown(
+    app: AppContext,
+    watch: RunWatch,
+    *,
+    timeout: float,
+    start_timeout: float,
+    interval: float | None,
+    started_by: str | None,
+    seen: Look | None,
+    requested: bool = True,
+) -> tuple[RunOutcome, str]:
+    """Wait for the run, with progress on a terminal; the outcome and the
+    text of its last log entry (what the final sentence quotes)."""
+    live = progress_visible(app.quiet)
+    try:
+        outcome = watch.wait(
+            timeout=timeout,
+            start_timeout=start_timeout,
+            interval=interval,
+            started_by=started_by,
+            seen=seen,
+            progress=app.progress,
+            live_log=live,
+            requested=requested,
+        )
+    finally:
+        app.progress_end()
+    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    return outcome, final
+
+
 def follow_run(
     app: AppContext,
     watch: RunWatch,
@@ -651,20 +682,15 @@ def follow_run(
             message = f"{what}: {watch.label} started ({SIGNAL_TEXT[signal]})"
         app.done(message, {**started_row(watch, signal, seen), **(row_extra or {})})
         return
-    live = progress_visible(app.quiet)
-    try:
-        outcome = watch.wait(
-            timeout=timeout,
-            start_timeout=start_timeout,
-            interval=interval,
-            started_by=signal,
-            seen=seen,
-            progress=app.progress,
-            live_log=live,
-        )
-    finally:
-        app.progress_end()
-    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    outcome, final = wait_shown(
+        app,
+        watch,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
+        started_by=signal,
+        seen=seen,
+    )
     for entry in reversed(outcome.entries):
         if entry["level"] == "warning":
             app.note(f"Warning from the task log: {entry['text']}")

@@ -639,24 +639,19 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
         if since is not None and watch.mark.readable:
             # The run began before we looked: its log entries count from its start.
             watch.mark = LogMark(timestamp=since * 1_000_000)
-    from vrgtask.runs import Look, outcome_row, progress_visible
+    from vrgtask.runs import Look, outcome_row, wait_shown
 
-    live = progress_visible(app.quiet)
     seen = Look(status=status, last_run=found.get("last_run"))
-    try:
-        outcome = watch.wait(
-            timeout=timeout,
-            start_timeout=start_timeout,
-            interval=interval,
-            started_by=started_by,
-            seen=seen if started_by else None,
-            progress=app.progress,
-            live_log=live,
-            requested=False,
-        )
-    finally:
-        app.progress_end()
-    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    outcome, final = wait_shown(
+        app,
+        watch,
+        timeout=timeout,
+        start_timeout=start_timeout,
+        interval=interval,
+        started_by=started_by,
+        seen=seen if started_by else None,
+        requested=False,
+    )
     app.done(f"{watch.label} finished; task log: {final}", outcome_row(watch, outcome))
 
 
