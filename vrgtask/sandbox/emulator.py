@@ -99,7 +99,7 @@ from vrgtask.sandbox.limits import (
     MAX_FILTER_DEPTH,
     MAX_YEAR,
     MIN_YEAR,
-    BodyError,
+    ApiError,
     bracket_depth,
     parse_body,
     year_in_range,
@@ -226,15 +226,6 @@ def json_reply(status: int, value: Any) -> Reply:
 
 def error_reply(status: int, message: str) -> Reply:
     return json_reply(status, {"err": message})
-
-
-class ApiError(Exception):
-    """Answer the request with ``status`` and ``{"err": message}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def invalid(name: str, why: str) -> ApiError:
@@ -1139,10 +1130,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
 
-    try:
-        value = parse_body(body)  # size, depth, NaN: refused before anything is stored
-    except BodyError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    value = parse_body(body)  # size, depth, NaN: refused (BodyError) before anything is stored
     if not isinstance(value, dict):
         raise ApiError(400, "The request body must be a JSON object")
     return value
