@@ -1091,8 +1091,7 @@ def test_one_end_of_a_window_must_not_cross_the_current_other(
     }
     found = MagicMock()
     found.get.side_effect = current.get
-    ends: dict[str, Any] = {"start_time": None, "end_time": None, "start_date": None}
-    ends["end_date"] = None
+    ends = dict.fromkeys(("start_time", "end_time", "start_date", "end_date"))
     with pytest.raises(click.BadParameter) as refused:
         _check_against_current(found, **{**ends, **given})
     assert refused.value.format_message() == message
