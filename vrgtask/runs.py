@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
@@ -57,6 +57,7 @@ __all__ = [
     "Look",
     "RunOutcome",
     "RunWatch",
+    "Timing",
     "epoch_seconds",
     "last_run_moved",
     "log_mark",
@@ -618,13 +619,19 @@ def watch_task(
     )
 
 
+class Timing(NamedTuple):
+    """How long a wait may take: ``--timeout``, ``--start-timeout``, ``--interval``."""
+
+    timeout: float
+    start_timeout: float
+    interval: float | None
+
+
 def wait_shown(
     app: AppContext,
     watch: RunWatch,
+    timing: Timing,
     *,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
     started_by: str | None,
     seen: Look | None,
     requested: bool = True,
@@ -634,9 +641,9 @@ def wait_shown(
     live = progress_visible(app.quiet)
     try:
         outcome = watch.wait(
-            timeout=timeout,
-            start_timeout=start_timeout,
-            interval=interval,
+            timeout=timing.timeout,
+            start_timeout=timing.start_timeout,
+            interval=timing.interval,
             started_by=started_by,
             seen=seen,
             progress=app.progress,
@@ -655,9 +662,7 @@ def follow_run(
     what: str,
     *,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
     row_extra: Mapping[str, Any] | None = None,
 ) -> None:
     """After a run was requested: confirm its start, wait when asked, report.
@@ -682,15 +687,7 @@ def follow_run(
             message = f"{what}: {watch.label} started ({SIGNAL_TEXT[signal]})"
         app.done(message, {**started_row(watch, signal, seen), **(row_extra or {})})
         return
-    outcome, final = wait_shown(
-        app,
-        watch,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
-        started_by=signal,
-        seen=seen,
-    )
+    outcome, final = wait_shown(app, watch, timing, started_by=signal, seen=seen)
     for entry in reversed(outcome.entries):
         if entry["level"] == "warning":
             app.note(f"Warning from the task log: {entry['text']}")

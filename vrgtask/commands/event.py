@@ -37,7 +37,7 @@ from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
-from vrgtask.runs import wait_options
+from vrgtask.runs import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -377,7 +377,5 @@ def trigger_event(
         fire,
         lambda: (event_to_row(found), EVENT_COLUMNS),
         wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
+        timing=Timing(timeout, start_timeout, interval),
     )

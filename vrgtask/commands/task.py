@@ -39,6 +39,7 @@ from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
 from vrgtask.runs import (
     TASK_LOOK_FIELDS,
+    Timing,
     follow_run,
     timing_options,
     wait_options,
@@ -272,9 +273,7 @@ def run_fired_task(
     unlinked: Callable[[], tuple[dict[str, Any], Columns]],
     *,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
 ) -> None:
     """Fire something that runs task ``task_key`` (``fire()``), then follow the run.
 
@@ -290,15 +289,7 @@ def run_fired_task(
         return
     watch = watch_read_task(app, app.client.tasks.get(task_key, fields=list(TASK_LOOK_FIELDS)))
     fire()
-    follow_run(
-        app,
-        watch,
-        what,
-        wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
-    )
+    follow_run(app, watch, what, wait=wait, timing=timing)
 
 
 def find_task(
@@ -596,15 +587,8 @@ def run_task(
         # The run may have been accepted before the interruption: say so, and
         # how to look, rather than leave the user guessing.
         raise watch.interrupted_request() from None
-    follow_run(
-        app,
-        watch,
-        f"Ran {watch.label}",
-        wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
-    )
+    timing = Timing(timeout, start_timeout, interval)
+    follow_run(app, watch, f"Ran {watch.label}", wait=wait, timing=timing)
 
 
 @task.command(
@@ -645,9 +629,7 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
     outcome, final = wait_shown(
         app,
         watch,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
+        Timing(timeout, start_timeout, interval),
         started_by=started_by,
         seen=seen if started_by else None,
         requested=False,

@@ -32,7 +32,7 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
-from vrgtask.runs import wait_options
+from vrgtask.runs import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -213,7 +213,5 @@ def run_trigger(
         fire,
         lambda: (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
         wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
+        timing=Timing(timeout, start_timeout, interval),
     )
