@@ -74,7 +74,7 @@ _BACKOFF_MAX = 60.0
 _API_PATH = re.compile(r"/api/v4/[A-Za-z0-9_]+(/[0-9]+)?/?")
 
 
-class RequestTimeoutError(VrgtaskError):
+class RequestTimeoutError(VrgtaskError, exit_code=ExitCode.TIMEOUT):
     """A request as a whole took longer than ``--timeout``.
 
     Deliberately not an ``OSError``: raised from the timer while urllib3 or
@@ -82,13 +82,9 @@ class RequestTimeoutError(VrgtaskError):
     retry an ``OSError``) and end the request.
     """
 
-    exit_code = ExitCode.TIMEOUT
 
-
-class RedirectRefusedError(VrgtaskError):
+class RedirectRefusedError(VrgtaskError, exit_code=ExitCode.CONNECTION):
     """The server redirected the request to another origin."""
-
-    exit_code = ExitCode.CONNECTION
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -23,8 +23,11 @@ import click
 from vrgtask.errors import VrgtaskError
 from vrgtask.formatters import (
     Column,
+    Columns,
     Formatter,
     RenderOptions,
+    Row,
+    Rows,
     escape_control,
     formatter_names,
     load_formatter,
@@ -258,12 +261,7 @@ class AppContext:
         return self.formatter.format_value(value)
 
     def render_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        *,
-        key: str = "$key",
-        empty: str | None = None,
+        self, rows: Rows, columns: Columns, *, key: str = "$key", empty: str | None = None
     ) -> None:
         """Print rows through the selected formatter (or keys with --quiet)."""
         if self.quiet:
@@ -289,12 +287,7 @@ class AppContext:
             return
         self._print(self.formatter.format_one(row, columns, self._options()))
 
-    def done(
-        self,
-        message: str,
-        row: Mapping[str, Any] | None = None,
-        columns: Sequence[Column] = (),
-    ) -> None:
+    def done(self, message: str, row: Row | None = None, columns: Columns = ()) -> None:
         """Report a change: the resulting object under a structured format
         (json, csv, yaml) or ``--query``, one confirmation line otherwise
         (table, wide), nothing with --quiet.

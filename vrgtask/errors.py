@@ -12,6 +12,7 @@ import enum
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from vrgtask.text import one_line
 
@@ -50,9 +51,19 @@ class ExitCode(enum.IntEnum):
 
 
 class VrgtaskError(Exception):
-    """An error vrgtask reports itself, with the exit code it implies."""
+    """An error vrgtask reports itself, with the exit code it implies.
+
+    A subclass names its exit code in its header
+    (``class NotFoundError(VrgtaskError, exit_code=ExitCode.NOT_FOUND)``);
+    one that names none keeps its parent's.
+    """
 
     exit_code: ExitCode = ExitCode.ERROR
+
+    def __init_subclass__(cls, *, exit_code: ExitCode | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
     def __init__(self, message: str, *, exit_code: ExitCode | None = None) -> None:
         super().__init__(message)
@@ -61,28 +72,20 @@ class VrgtaskError(Exception):
             self.exit_code = exit_code
 
 
-class ConfigError(VrgtaskError):
+class ConfigError(VrgtaskError, exit_code=ExitCode.CONFIG):
     """No host, unknown profile, unreadable configuration or sandbox state."""
 
-    exit_code = ExitCode.CONFIG
 
-
-class NotFoundError(VrgtaskError):
+class NotFoundError(VrgtaskError, exit_code=ExitCode.NOT_FOUND):
     """No object with that name or key."""
 
-    exit_code = ExitCode.NOT_FOUND
 
-
-class ConflictError(VrgtaskError):
+class ConflictError(VrgtaskError, exit_code=ExitCode.CONFLICT):
     """A name matches several objects, or the server refused with 409."""
-
-    exit_code = ExitCode.CONFLICT
 
 
 class InvalidResponseError(VrgtaskError):
     """The server answered something no VergeOS API answers."""
-
-    exit_code = ExitCode.ERROR
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"the server's response is not valid: {detail}")
@@ -91,31 +94,21 @@ class InvalidResponseError(VrgtaskError):
 class TaskFailedError(VrgtaskError):
     """A task that was waited for ended in error."""
 
-    exit_code = ExitCode.ERROR
-
 
 class RunNotStartedError(VrgtaskError):
     """The server accepted a run, but the task did not start in time."""
-
-    exit_code = ExitCode.ERROR
 
 
 class WriteNotAppliedError(VrgtaskError):
     """The server accepted a write but the read-back shows a field unchanged."""
 
-    exit_code = ExitCode.ERROR
 
-
-class WaitTimeoutError(VrgtaskError):
+class WaitTimeoutError(VrgtaskError, exit_code=ExitCode.TIMEOUT):
     """``--wait`` ran out of time."""
 
-    exit_code = ExitCode.TIMEOUT
 
-
-class InterruptedWait(VrgtaskError):
+class InterruptedWait(VrgtaskError, exit_code=ExitCode.INTERRUPTED):
     """Ctrl-C while waiting: the work goes on on the server."""
-
-    exit_code = ExitCode.INTERRUPTED
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

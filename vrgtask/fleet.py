@@ -43,7 +43,7 @@ import click
 
 from vrgtask.context import AppContext
 from vrgtask.errors import ConfigError, ExitCode, classify
-from vrgtask.formatters import Column
+from vrgtask.formatters import Column, Columns, Row, Rows
 from vrgtask.text import one_line, redact
 
 if TYPE_CHECKING:
@@ -245,12 +245,7 @@ class ProfileApp(AppContext):
         return self._client
 
     def render_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        *,
-        key: str = "$key",
-        empty: str | None = None,
+        self, rows: Rows, columns: Columns, *, key: str = "$key", empty: str | None = None
     ) -> None:
         self.events.append(Event("list", (list(rows), list(columns), key, empty)))
 
@@ -260,12 +255,7 @@ class ProfileApp(AppContext):
     def render_sections(self, sections: Sequence[Any]) -> None:
         self.events.append(Event("sections", (list(sections),)))
 
-    def done(
-        self,
-        message: str,
-        row: Mapping[str, Any] | None = None,
-        columns: Sequence[Column] = (),
-    ) -> None:
+    def done(self, message: str, row: Row | None = None, columns: Columns = ()) -> None:
         self.events.append(Event("done", (message, row, list(columns))))
 
     def note(self, message: str) -> None:

@@ -32,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
@@ -57,6 +57,7 @@ __all__ = [
     "Look",
     "RunOutcome",
     "RunWatch",
+    "Timing",
     "epoch_seconds",
     "last_run_moved",
     "log_mark",
@@ -363,6 +364,13 @@ class RunWatch:
             return "log"
         return None
 
+    def interrupted_request(self) -> InterruptedWait:
+        """What Ctrl-C raises once a run was requested: it may have been accepted."""
+        return InterruptedWait(
+            f"interrupted; {self.label} may have started and then keeps running on the "
+            f"server (follow it with: {self.hint})"
+        )
+
     def confirm_once(self) -> tuple[str | None, Look]:
         """One look after the request: the start signal, if any (task first, then logs)."""
         seen = self.look(logs=False)
@@ -573,6 +581,18 @@ def wait_options(func: F) -> F:
     )(func)
 
 
+def watch_read_task(app: AppContext, found: Any) -> RunWatch:
+    """A RunWatch for a task read with :data:`TASK_LOOK_FIELDS` (its status and
+    last run are how its start is recognised)."""
+    return watch_task(
+        app,
+        int(found.key),
+        name=found.get("name"),
+        status=found.get("status"),
+        last_run=found.get("last_run"),
+    )
+
+
 def watch_task(
     app: AppContext,
     key: int,
@@ -599,15 +619,50 @@ def watch_task(
     )
 
 
+class Timing(NamedTuple):
+    """How long a wait may take: ``--timeout``, ``--start-timeout``, ``--interval``."""
+
+    timeout: float
+    start_timeout: float
+    interval: float | None
+
+
+def wait_shown(
+    app: AppContext,
+    watch: RunWatch,
+    timing: Timing,
+    *,
+    started_by: str | None,
+    seen: Look | None,
+    requested: bool = True,
+) -> tuple[RunOutcome, str]:
+    """Wait for the run, with progress on a terminal; the outcome and the
+    text of its last log entry (what the final sentence quotes)."""
+    live = progress_visible(app.quiet)
+    try:
+        outcome = watch.wait(
+            timeout=timing.timeout,
+            start_timeout=timing.start_timeout,
+            interval=timing.interval,
+            started_by=started_by,
+            seen=seen,
+            progress=app.progress,
+            live_log=live,
+            requested=requested,
+        )
+    finally:
+        app.progress_end()
+    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    return outcome, final
+
+
 def follow_run(
     app: AppContext,
     watch: RunWatch,
     what: str,
     *,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
     row_extra: Mapping[str, Any] | None = None,
 ) -> None:
     """After a run was requested: confirm its start, wait when asked, report.
@@ -619,10 +674,7 @@ def follow_run(
     try:
         signal, seen = watch.confirm_once()
     except KeyboardInterrupt:
-        raise InterruptedWait(
-            f"interrupted; {watch.label} may have started and then keeps running on the "
-            f"server (follow it with: {watch.hint})"
-        ) from None
+        raise watch.interrupted_request() from None
     except Throttled:
         signal, seen = None, Look()
     if not wait:
@@ -635,20 +687,7 @@ def follow_run(
             message = f"{what}: {watch.label} started ({SIGNAL_TEXT[signal]})"
         app.done(message, {**started_row(watch, signal, seen), **(row_extra or {})})
         return
-    live = progress_visible(app.quiet)
-    try:
-        outcome = watch.wait(
-            timeout=timeout,
-            start_timeout=start_timeout,
-            interval=interval,
-            started_by=signal,
-            seen=seen,
-            progress=app.progress,
-            live_log=live,
-        )
-    finally:
-        app.progress_end()
-    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    outcome, final = wait_shown(app, watch, timing, started_by=signal, seen=seen)
     for entry in reversed(outcome.entries):
         if entry["level"] == "warning":
             app.note(f"Warning from the task log: {entry['text']}")

@@ -56,21 +56,17 @@ def same_value(sent: Any, got: Any) -> bool:
         return False
     if isinstance(sent, bool):
         return _truth(got) is sent
+    if isinstance(sent, Mapping | list) and isinstance(got, str):
+        # An object or list field may come back as its JSON text.
+        try:
+            got = json.loads(got)
+        except ValueError:
+            return False
     if isinstance(sent, Mapping):
-        if isinstance(got, str):
-            try:
-                got = json.loads(got)
-            except ValueError:
-                return False
         if not isinstance(got, Mapping):
             return not sent and got in (None, "", [])
         return all(same_value(v, got.get(k, _MISSING)) for k, v in sent.items())
     if isinstance(sent, list):
-        if isinstance(got, str):
-            try:
-                got = json.loads(got)
-            except ValueError:
-                return False
         if not isinstance(got, list) or len(got) != len(sent):
             return False
         return all(same_value(a, b) for a, b in zip(sent, got, strict=True))

@@ -45,7 +45,17 @@ MALFORMED: list[tuple[str, int, str]] = [
     ("schedules: []\n", 1, "'version: 1' is missing"),
     ("version: 2\n", 1, "not supported"),
     ("version: 1\nbogus: 1\n", 2, "unknown key 'bogus'"),
-    ("version: 1\ntasks: {}\n", 2, "'tasks' must be a list"),
+    ("version: 1\ntasks: {}\n", 2, "'tasks' must be a list, not a mapping"),
+    (
+        "version: 1\ntasks:\n  - {name: t, owner: vms/1, action: x, triggers: office}\n",
+        3,
+        "task 't': 'triggers' must be a list of schedule names",
+    ),
+    (
+        "version: 1\ntasks:\n  - {name: t, owner: vms/1, action: x, events: {a: 1}}\n",
+        3,
+        "task 't': 'events' must be a list, not a mapping",
+    ),
     ("version: 1\ntasks:\n  - owner: vms/1\n    action: poweron\n", 3, "'name' is required"),
     ("version: 1\ntasks:\n  - name: t\n    action: poweron\n", 3, "'owner' is required"),
     ("version: 1\ntasks:\n  - name: t\n    owner: vms/1\n", 3, "'action' is required"),

@@ -1049,3 +1049,49 @@ def test_schedule_bad_value_is_usage_error_before_any_request(
     assert result.exit_code == 2, result.stderr
     assert named in result.stderr
     untouched(mock_client)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"end_time": 3600},
+            "Invalid value for '--end-time': 01:00 (3600s) is before the schedule's current "
+            "start time 02:00 (7200s); give --start-time too",
+        ),
+        (
+            {"start_time": 18000},
+            "Invalid value for '--start-time': 05:00 (18000s) is after the schedule's current "
+            "end time 04:00 (14400s); give --end-time too",
+        ),
+        (
+            {"end_date": "2026-01-01"},
+            "Invalid value for '--end-date': 2026-01-01 is before the schedule's current start "
+            "date 2026-02-01; give --start-date too",
+        ),
+        (
+            {"start_date": "2026-04-01"},
+            "Invalid value for '--start-date': 2026-04-01 is after the schedule's current end "
+            "date 2026-03-01; give --end-date too",
+        ),
+    ],
+)
+def test_one_end_of_a_window_must_not_cross_the_current_other(
+    given: dict[str, Any], message: str
+) -> None:
+    import click
+
+    from vrgtask.commands.schedule import _check_against_current
+
+    current = {
+        "start_time_of_day": 7200,
+        "end_time_of_day": 14400,
+        "start_date": "2026-02-01",
+        "end_date": "2026-03-01",
+    }
+    found = MagicMock()
+    found.get.side_effect = current.get
+    ends = dict.fromkeys(("start_time", "end_time", "start_date", "end_date"))
+    with pytest.raises(click.BadParameter) as refused:
+        _check_against_current(found, **{**ends, **given})
+    assert refused.value.format_message() == message

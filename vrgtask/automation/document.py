@@ -65,10 +65,8 @@ TASK_NAME_MAX = 64
 DAY_SECONDS = 86400
 
 
-class DocumentError(VrgtaskError):
+class DocumentError(VrgtaskError, exit_code=ExitCode.USAGE):
     """The document has problems; ``problems`` are ``FILE:LINE: message`` lines."""
-
-    exit_code = ExitCode.USAGE
 
     def __init__(self, path: str, problems: list[str]) -> None:
         count = len(problems)
@@ -313,6 +311,22 @@ class _Checker:
             return default
         return value
 
+    def items(
+        self, key: str, expected: str = "a list, not {kind}", *, prefixed: bool = True
+    ) -> list[_Y]:
+        """The items of list ``key``: none when it is absent or null; when it
+        is not a list, none and the problem "``key`` must be ``expected``"."""
+        found = self.values.get(key)
+        if found is None or found.value is None:
+            return []
+        if not isinstance(found.value, list):
+            where = f"{self.what}: " if prefixed else ""
+            must = expected.format(kind=_kind(found.value))
+            self.fail(found.line, f"{where}{key!r} must be {must}")
+            return []
+        items: list[_Y] = found.value
+        return items
+
     def mapping(self, key: str) -> dict[str, Any] | None:
         found = self.values.get(key)
         if found is None or found.value is None:
@@ -443,15 +457,9 @@ def _owner(c: _Checker, key: str, required: bool) -> OwnerRef | None:
 
 
 def _events(c: _Checker, problems: _Problems) -> list[EventSpec]:
-    found = c.values.get("events")
-    if found is None or found.value is None:
-        return []
-    if not isinstance(found.value, list):
-        c.fail(found.line, f"{c.what}: 'events' must be a list, not {_kind(found.value)}")
-        return []
     events: list[EventSpec] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for index, item in enumerate(found.value, 1):
+    for index, item in enumerate(c.items("events"), 1):
         e = _Checker(problems, item, f"{c.what}, event {index}", _EVENT_KEYS)
         event = e.text("event", required=True)
         table = e.text("table", required=True)
@@ -473,15 +481,9 @@ def _events(c: _Checker, problems: _Problems) -> list[EventSpec]:
 
 
 def _triggers(c: _Checker) -> list[tuple[str, int]]:
-    found = c.values.get("triggers")
-    if found is None or found.value is None:
-        return []
-    if not isinstance(found.value, list):
-        c.fail(found.line, f"{c.what}: 'triggers' must be a list of schedule names")
-        return []
     names: list[tuple[str, int]] = []
     seen: dict[str, int] = {}
-    for item in found.value:
+    for item in c.items("triggers", "a list of schedule names"):
         if not isinstance(item.value, str) or not item.value.strip():
             c.fail(item.line, f"{c.what}: a trigger must be a schedule name, not {item.value!r}")
         elif item.value in seen:
@@ -542,13 +544,7 @@ _EVENT_KEYS = ("event", "table", "owner", "filters", "context")
 
 
 def _section(root: _Checker, key: str) -> list[_Y]:
-    found = root.values.get(key)
-    if found is None or found.value is None:
-        return []
-    if not isinstance(found.value, list):
-        root.fail(found.line, f"{key!r} must be a list, not {_kind(found.value)}")
-        return []
-    items: list[_Y] = found.value
+    items = root.items(key, prefixed=False)
     seen: dict[str, int] = {}
     for item in items:
         name = _name_of(item)

@@ -156,7 +156,7 @@ def apply_fleet(
     fleet: Fleet, app: AppContext, callback: Any, kwargs: dict[str, Any], *, spec: FleetSpec
 ) -> int:
     from vrgtask.automation.plan import apply_plan
-    from vrgtask.commands.automation import RESULT_COLUMNS, _op_row
+    from vrgtask.commands.automation import RESULT_COLUMNS, _applied_text, _op_row
     from vrgtask.context import stdin_is_terminal
     from vrgtask.fleet import _print_rows, _with_profile
 
@@ -196,12 +196,7 @@ def apply_fleet(
             continue
         rows += [_with_profile(result.name, _op_row(op, "applied")) for op in outcome.applied]
         if outcome.failed is None:
-            counts = plan.counts()
-            noun = "change" if len(plan.ops) == 1 else "changes"
-            lines.append(
-                f"{result.name}: Applied {len(plan.ops)} {noun}: {counts['create']} created, "
-                f"{counts['update']} updated, {counts['delete']} deleted."
-            )
+            lines.append(f"{result.name}: {_applied_text(plan)}")
             continue
         failed = outcome.failed
         err_code, reason = classify(outcome.error)

@@ -24,7 +24,7 @@ from vrgtask.automation.system import (
     script_fields,
     task_fields,
 )
-from vrgtask.errors import ConflictError, ExitCode, NotFoundError, VrgtaskError
+from vrgtask.errors import ConflictError, NotFoundError, VrgtaskError
 from vrgtask.owners import OwnerRef, lookup_owner_key
 from vrgtask.text import value_text
 
@@ -135,8 +135,6 @@ def _diff(current: dict[str, Any], desired: dict[str, Any]) -> list[Change]:
 
 class WriteNotApplied(VrgtaskError):
     """The server answered a write with success but did not apply (all of) it."""
-
-    exit_code = ExitCode.ERROR
 
 
 class Executor:
@@ -299,11 +297,11 @@ def build_plan(client: VergeClient, doc: Document, state: SystemState, *, prune:
     for sched in doc.schedules:
         where = f"{doc.path}:{sched.line}"
         row = _one(state, state.schedules, sched.name, "schedule", where)
-        ops.extend(_plan_schedule(sched.name, sched.fields, row))
+        ops.extend(_plan_named(_SCHEDULE, sched.name, sched.fields, row))
     for script in doc.scripts:
         where = f"{doc.path}:{script.line}"
         row = _one(state, state.scripts, script.name, "script", where)
-        ops.extend(_plan_script(script.name, script.fields, row))
+        ops.extend(_plan_named(_SCRIPT, script.name, script.fields, row))
 
     for task in doc.tasks:
         where = f"{doc.path}:{task.line}"
@@ -360,50 +358,58 @@ def _delete_op(kind: str, table: str, row: dict[str, Any]) -> Op:
     return Op(DELETE, kind, str(row.get("name")), run=run)
 
 
-def _plan_schedule(name: str, fields: dict[str, Any], row: dict[str, Any] | None) -> list[Op]:
+@dataclass(frozen=True)
+class _Named:
+    """How a named object without owner (a schedule, a script) is planned.
+
+    ``optional`` is the field a create leaves out when ``is_unset`` says so
+    (the server's default applies); ``flag_system`` marks an update of a
+    system-created row.
+    """
+
+    kind: str
+    table: str
+    body_of: Callable[[dict[str, Any]], dict[str, Any]]
+    current: Callable[[dict[str, Any]], dict[str, Any]]
+    optional: str
+    is_unset: Callable[[Any], bool]
+    flag_system: bool = False
+
+
+_SCHEDULE = _Named(
+    "schedule", "task_schedules", _schedule_body, schedule_fields, "end_date", lambda v: not v, True
+)
+_SCRIPT = _Named(
+    "script", "task_scripts", _script_body, script_fields, "task_settings", lambda v: v is None
+)
+
+
+def _plan_named(
+    spec: _Named, name: str, fields: dict[str, Any], row: dict[str, Any] | None
+) -> list[Op]:
+    """Create the object when there is no ``row``, else update the fields
+    that differ from it (none: no op)."""
+    kind, table = spec.kind, spec.table
     if row is None:
-        body = {"name": name, **_schedule_body(fields)}
-        if not body.get("end_date"):
-            body.pop("end_date", None)
+        body = {"name": name, **spec.body_of(fields)}
+        if spec.is_unset(body.get(spec.optional)):
+            body.pop(spec.optional, None)
 
         def create(ex: Executor) -> None:
-            ex.keys[("schedule", name)] = ex.create("task_schedules", body, f"schedule {name!r}")
+            ex.keys[(kind, name)] = ex.create(table, body, f"{kind} {name!r}")
 
-        changes = _created(fields)
-        return [Op(CREATE, "schedule", name, changes, create)]
-    changes = _diff(schedule_fields(row), fields)
+        return [Op(CREATE, kind, name, _created(fields), create)]
+    changes = _diff(spec.current(row), fields)
     if not changes:
         return []
     key = str(row["$key"])
-    body = _schedule_body({c.field: fields[c.field] for c in changes})
+    changed = spec.body_of({c.field: fields[c.field] for c in changes})
 
     def update(ex: Executor) -> None:
-        ex.update("task_schedules", key, body, f"schedule {name!r} (key {key})")
+        ex.update(table, key, changed, f"{kind} {name!r} (key {key})")
 
-    return [Op(UPDATE, "schedule", name, changes, update, bool(row.get("system_created")))]
-
-
-def _plan_script(name: str, fields: dict[str, Any], row: dict[str, Any] | None) -> list[Op]:
-    if row is None:
-        body = {"name": name, **_script_body(fields)}
-        if body.get("task_settings") is None:
-            body.pop("task_settings", None)
-
-        def create(ex: Executor) -> None:
-            ex.keys[("script", name)] = ex.create("task_scripts", body, f"script {name!r}")
-
-        changes = _created(fields)
-        return [Op(CREATE, "script", name, changes, create)]
-    changes = _diff(script_fields(row), fields)
-    if not changes:
-        return []
-    key = str(row["$key"])
-    body = _script_body({c.field: fields[c.field] for c in changes})
-
-    def update(ex: Executor) -> None:
-        ex.update("task_scripts", key, body, f"script {name!r} (key {key})")
-
-    return [Op(UPDATE, "script", name, changes, update)]
+    system = spec.flag_system and bool(row.get("system_created"))
+    return [Op(UPDATE, kind, name, changes, update, system)]
 
 
 def _plan_task(task: TaskSpec, owner: str, row: dict[str, Any] | None) -> list[Op]:

@@ -207,6 +207,16 @@ def _op_row(op: Any, result: str) -> dict[str, Any]:
     return {"change": op.verb, "kind": op.kind, "name": op.name, "result": result}
 
 
+def _applied_text(plan: Any) -> str:
+    """The sentence of a plan applied in full."""
+    counts = plan.counts()
+    noun = "change" if len(plan.ops) == 1 else "changes"
+    return (
+        f"Applied {len(plan.ops)} {noun}: {counts['create']} created, "
+        f"{counts['update']} updated, {counts['delete']} deleted."
+    )
+
+
 @fans_out(runner="vrgtask.automation.fleet:apply_fleet")
 @click.command(
     epilog=examples(
@@ -253,12 +263,7 @@ def apply(source: str, prune: bool, dry_run: bool, yes: bool) -> None:
         if app.structured:
             app.render_list(rows, RESULT_COLUMNS)
         else:
-            counts = plan.counts()
-            noun = "change" if len(plan.ops) == 1 else "changes"
-            app.done(
-                f"Applied {len(plan.ops)} {noun}: {counts['create']} created, "
-                f"{counts['update']} updated, {counts['delete']} deleted."
-            )
+            app.done(_applied_text(plan))
         return
     failed = outcome.failed
     assert outcome.error is not None

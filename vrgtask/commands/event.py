@@ -37,7 +37,7 @@ from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
-from vrgtask.runs import wait_options
+from vrgtask.runs import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -370,18 +370,12 @@ def trigger_event(
     def fire() -> None:
         send_action(client, "task_events", found.key, "trigger", params)
 
-    task_key = found.task_key
-    if task_key is None:
-        fire()
-        app.done(f"Triggered {_label(found)}", event_to_row(found), EVENT_COLUMNS)
-        return
     run_fired_task(
         app,
-        task_key,
+        found.task_key,
         f"Triggered {_label(found)}",
         fire,
+        lambda: (event_to_row(found), EVENT_COLUMNS),
         wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
+        timing=Timing(timeout, start_timeout, interval),
     )

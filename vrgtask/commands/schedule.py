@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -471,32 +471,27 @@ def _check_against_current(
     current_start = int_or(found.get("start_time_of_day"), 0)
     current_end = int_or(found.get("end_time_of_day"), DAY_SECONDS)
     if end_time is not None and start_time is None and end_time < current_start:
-        raise click.BadParameter(
-            f"{time_text(end_time)} is before the schedule's current start time "
-            f"{time_text(current_start)}; give --start-time too",
-            param_hint="'--end-time'",
-        )
+        _refuse_crossing(time_text(end_time), "before", time_text(current_start), "time")
     if start_time is not None and end_time is None and current_end < start_time:
-        raise click.BadParameter(
-            f"{time_text(start_time)} is after the schedule's current end time "
-            f"{time_text(current_end)}; give --end-time too",
-            param_hint="'--start-time'",
-        )
+        _refuse_crossing(time_text(start_time), "after", time_text(current_end), "time")
     first, last = date_of(found.get("start_date")), date_of(found.get("end_date"))
     new_last = date_of(end_date)
     if new_last is not None and start_date is None and first is not None and new_last < first:
-        raise click.BadParameter(
-            f"{end_date} is before the schedule's current start date {first.isoformat()}; "
-            "give --start-date too",
-            param_hint="'--end-date'",
-        )
+        _refuse_crossing(str(end_date), "before", first.isoformat(), "date")
     new_first = date_of(start_date)
     if new_first is not None and end_date is None and last is not None and last < new_first:
-        raise click.BadParameter(
-            f"{start_date} is after the schedule's current end date {last.isoformat()}; "
-            "give --end-date too",
-            param_hint="'--start-date'",
-        )
+        _refuse_crossing(str(start_date), "after", last.isoformat(), "date")
+
+
+def _refuse_crossing(given: str, side: str, current: str, unit: str) -> NoReturn:
+    """Exit 2: the end given alone (its ``unit``: time or date) is ``side``
+    (before or after) the schedule's current other end."""
+    mine, other = ("end", "start") if side == "before" else ("start", "end")
+    raise click.BadParameter(
+        f"{given} is {side} the schedule's current {other} {unit} {current}; "
+        f"give --{other}-{unit} too",
+        param_hint=f"'--{mine}-{unit}'",
+    )
 
 
 def _conflict_message(app: AppContext, found: TaskSchedule, exc: Exception) -> str:

@@ -36,7 +36,7 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
-from vrgtask.runs import wait_options
+from vrgtask.runs import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -450,8 +450,6 @@ def run_script(
         watch,
         f"Ran {_label(found)} as task {task_key}",
         wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
+        timing=Timing(timeout, start_timeout, interval),
         row_extra=row,
     )

@@ -8,6 +8,7 @@ hands them to the formatter registry; it never prints tables itself.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -33,10 +34,17 @@ from vrgtask.commands._common import (
 from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
-from vrgtask.formatters import Column
+from vrgtask.formatters import Column, Columns
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
-from vrgtask.runs import follow_run, timing_options, wait_options, watch_task
+from vrgtask.runs import (
+    TASK_LOOK_FIELDS,
+    Timing,
+    follow_run,
+    timing_options,
+    wait_options,
+    watch_read_task,
+)
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -259,39 +267,29 @@ def list_plain_tasks(manager: Any, **query: Any) -> list[Any]:
 
 def run_fired_task(
     app: AppContext,
-    task_key: int,
+    task_key: int | None,
     what: str,
-    fire: Any,
+    fire: Callable[[], None],
+    unlinked: Callable[[], tuple[dict[str, Any], Columns]],
     *,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
 ) -> None:
     """Fire something that runs task ``task_key`` (``fire()``), then follow the run.
 
     The task is read before (its status and last run: how its start is
     recognised), ``fire`` sends the request, and the run is confirmed, or
-    waited for, as ``task run`` does. ``what`` names what fired.
+    waited for, as ``task run`` does. ``what`` names what fired. When it
+    names no task (``task_key`` None) it is only fired, and reported with
+    the row and columns ``unlinked()`` gives.
     """
-    before = app.client.tasks.get(task_key, fields=["$key", "name", "status", "last_run"])
-    watch = watch_task(
-        app,
-        int(before.key),
-        name=before.get("name"),
-        status=before.get("status"),
-        last_run=before.get("last_run"),
-    )
+    if task_key is None:
+        fire()
+        app.done(what, *unlinked())
+        return
+    watch = watch_read_task(app, app.client.tasks.get(task_key, fields=list(TASK_LOOK_FIELDS)))
     fire()
-    follow_run(
-        app,
-        watch,
-        what,
-        wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
-    )
+    follow_run(app, watch, what, wait=wait, timing=timing)
 
 
 def find_task(
@@ -580,35 +578,17 @@ def run_task(
     from vrgtask.actions import send_action
 
     app = get_app()
-    found = find_task(app, task_ref, fields=["$key", "name", "status", "last_run"])
-    watch = watch_task(
-        app,
-        int(found.key),
-        name=found.get("name"),
-        status=found.get("status"),
-        last_run=found.get("last_run"),
-    )
+    found = find_task(app, task_ref, fields=list(TASK_LOOK_FIELDS))
+    watch = watch_read_task(app, found)
     params = dict(params_json or {})
     try:
         send_action(app.client, "tasks", found.key, "execute", params, put_body={"params": params})
     except KeyboardInterrupt:
         # The run may have been accepted before the interruption: say so, and
         # how to look, rather than leave the user guessing.
-        from vrgtask.errors import InterruptedWait
-
-        raise InterruptedWait(
-            f"interrupted; {watch.label} may have started and then keeps running on the "
-            f"server (follow it with: {watch.hint})"
-        ) from None
-    follow_run(
-        app,
-        watch,
-        f"Ran {watch.label}",
-        wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
-    )
+        raise watch.interrupted_request() from None
+    timing = Timing(timeout, start_timeout, interval)
+    follow_run(app, watch, f"Ran {watch.label}", wait=wait, timing=timing)
 
 
 @task.command(
@@ -633,15 +613,9 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
     from vrgtask.runs import LogMark, epoch_seconds
 
     app = get_app()
-    found = find_task(app, task_ref, fields=["$key", "name", "status", "last_run"])
+    found = find_task(app, task_ref, fields=list(TASK_LOOK_FIELDS))
     status = found.get("status")
-    watch = watch_task(
-        app,
-        int(found.key),
-        name=found.get("name"),
-        status=status,
-        last_run=found.get("last_run"),
-    )
+    watch = watch_read_task(app, found)
     started_by = None
     if status == "running":
         started_by = "running"
@@ -649,24 +623,17 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
         if since is not None and watch.mark.readable:
             # The run began before we looked: its log entries count from its start.
             watch.mark = LogMark(timestamp=since * 1_000_000)
-    from vrgtask.runs import Look, outcome_row, progress_visible
+    from vrgtask.runs import Look, outcome_row, wait_shown
 
-    live = progress_visible(app.quiet)
     seen = Look(status=status, last_run=found.get("last_run"))
-    try:
-        outcome = watch.wait(
-            timeout=timeout,
-            start_timeout=start_timeout,
-            interval=interval,
-            started_by=started_by,
-            seen=seen if started_by else None,
-            progress=app.progress,
-            live_log=live,
-            requested=False,
-        )
-    finally:
-        app.progress_end()
-    final = outcome.final["text"] if outcome.final else "no log entry for this run"
+    outcome, final = wait_shown(
+        app,
+        watch,
+        Timing(timeout, start_timeout, interval),
+        started_by=started_by,
+        seen=seen if started_by else None,
+        requested=False,
+    )
     app.done(f"{watch.label} finished; task log: {final}", outcome_row(watch, outcome))
 
 

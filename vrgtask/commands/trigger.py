@@ -32,7 +32,7 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fleet import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
-from vrgtask.runs import wait_options
+from vrgtask.runs import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
@@ -206,18 +206,12 @@ def run_trigger(
     def fire() -> None:
         send_action(client, "task_schedule_triggers", found.key, "trigger", {})
 
-    task_key = found.task_key
-    if task_key is None:
-        fire()
-        app.done(f"Triggered trigger {found.key}", trigger_to_row(found), TASK_TRIGGER_COLUMNS)
-        return
     run_fired_task(
         app,
-        task_key,
+        found.task_key,
         f"Triggered trigger {found.key}",
         fire,
+        lambda: (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
         wait=wait,
-        timeout=timeout,
-        start_timeout=start_timeout,
-        interval=interval,
+        timing=Timing(timeout, start_timeout, interval),
     )

@@ -27,8 +27,12 @@ from vrgtask.text import escape_control, value_text
 
 __all__ = [
     "Column",
+    "Columns",
     "Formatter",
     "RenderOptions",
+    "Row",
+    "Rows",
+    "Write",
     "cell_text",
     "escape_control",
     "formatter_names",
@@ -105,6 +109,14 @@ class Column:
         return self.key.lstrip("$").replace("_", " ").title()
 
 
+#: The shapes formatters (and the app) take: one row, several rows, a column
+#: spec, and where a list is written piece by piece.
+Row = Mapping[str, Any]
+Rows = Sequence[Row]
+Columns = Sequence[Column]
+Write = Callable[[str], None]
+
+
 class RenderOptions:
     """How to render: whether colour is allowed."""
 
@@ -152,29 +164,15 @@ class Formatter(abc.ABC):
     structured: bool = True
 
     @abc.abstractmethod
-    def format_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_list(self, rows: Rows, columns: Columns, options: RenderOptions) -> str:
         """Render several rows."""
 
-    def format_one(
-        self,
-        row: Mapping[str, Any],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_one(self, row: Row, columns: Columns, options: RenderOptions) -> str:
         """Render one object: by default, as a list of one row."""
         return self.format_list([row], columns, options)
 
     def write_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-        write: Callable[[str], None],
+        self, rows: Rows, columns: Columns, options: RenderOptions, write: Write
     ) -> None:
         """Write a list through ``write`` (text, newline included).
 

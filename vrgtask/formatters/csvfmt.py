@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vrgtask.formatters import Column, Formatter, RenderOptions, escape_control, value_text
+from vrgtask.formatters import Columns, Formatter, RenderOptions, Rows, escape_control, value_text
 
 __all__ = ["CsvFormatter"]
 
@@ -40,12 +39,7 @@ class CsvFormatter(Formatter):
 
     structured = True
 
-    def format_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_list(self, rows: Rows, columns: Columns, options: RenderOptions) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([c.key for c in columns])

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from vrgtask.formatters import Column, Formatter, RenderOptions, value_text
+from vrgtask.formatters import Columns, Formatter, RenderOptions, Row, Rows, Write, value_text
 
 __all__ = ["JsonFormatter"]
 
@@ -55,12 +54,7 @@ class JsonFormatter(Formatter):
 
     structured = True
 
-    def format_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_list(self, rows: Rows, columns: Columns, options: RenderOptions) -> str:
         if not rows:
             return "[]"
         encode = _row_encoder()
@@ -68,11 +62,7 @@ class JsonFormatter(Formatter):
         return f"[\n  {lines}\n]"
 
     def write_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-        write: Callable[[str], None],
+        self, rows: Rows, columns: Columns, options: RenderOptions, write: Write
     ) -> None:
         """The text of :meth:`format_list`, written a few hundred rows at a time."""
         if not rows:
@@ -90,12 +80,7 @@ class JsonFormatter(Formatter):
         chunk.append("]\n")
         write("".join(chunk))
 
-    def format_one(
-        self,
-        row: Mapping[str, Any],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_one(self, row: Row, columns: Columns, options: RenderOptions) -> str:
         return dumps(dict(row))
 
     def format_value(self, value: Any) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from vrgtask.formatters import Column, Formatter, RenderOptions, cell_text
+from vrgtask.formatters import Column, Columns, Formatter, RenderOptions, Row, Rows, cell_text
 
 __all__ = ["TableFormatter", "WideFormatter"]
 
@@ -44,22 +44,12 @@ class TableFormatter(Formatter):
     def _columns(self, columns: Sequence[Column]) -> list[Column]:
         return [c for c in columns if self.wide or not c.wide]
 
-    def format_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_list(self, rows: Rows, columns: Columns, options: RenderOptions) -> str:
         shown = self._columns(columns)
         body = [[_styled(row.get(c.key), c, options) for c in shown] for row in rows]
         return _tabulate(body, [c.title for c in shown])
 
-    def format_one(
-        self,
-        row: Mapping[str, Any],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_one(self, row: Row, columns: Columns, options: RenderOptions) -> str:
         body = [[c.title, _styled(row.get(c.key), c, options)] for c in columns]
         return _tabulate(body, ["Field", "Value"])
 

@@ -5,10 +5,9 @@ them), as a YAML document. PyYAML is imported only when this format is used.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from vrgtask.formatters import Column, Formatter, RenderOptions
+from vrgtask.formatters import Columns, Formatter, RenderOptions, Row, Rows
 
 __all__ = ["YamlFormatter"]
 
@@ -41,18 +40,8 @@ class YamlFormatter(Formatter):
 
     structured = True
 
-    def format_list(
-        self,
-        rows: Sequence[Mapping[str, Any]],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_list(self, rows: Rows, columns: Columns, options: RenderOptions) -> str:
         return _dump([dict(row) for row in rows])
 
-    def format_one(
-        self,
-        row: Mapping[str, Any],
-        columns: Sequence[Column],
-        options: RenderOptions,
-    ) -> str:
+    def format_one(self, row: Row, columns: Columns, options: RenderOptions) -> str:
         return _dump(dict(row))

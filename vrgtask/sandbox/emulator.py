@@ -99,7 +99,7 @@ from vrgtask.sandbox.limits import (
     MAX_FILTER_DEPTH,
     MAX_YEAR,
     MIN_YEAR,
-    BodyError,
+    ApiError,
     bracket_depth,
     parse_body,
     year_in_range,
@@ -144,6 +144,8 @@ __all__ = [
 ]
 
 API_PREFIX = "/api/v4/"
+#: A request's headers (looked up without regard to case, see _header).
+Headers = Mapping[str, str]
 DEFAULT_DURATION = 3.0
 DEFAULT_START_DELAY = 1.0
 MAX_SCHEDULE_RESULTS = 1440
@@ -226,15 +228,6 @@ def error_reply(status: int, message: str) -> Reply:
     return json_reply(status, {"err": message})
 
 
-class ApiError(Exception):
-    """Answer the request with ``status`` and ``{"err": message}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def invalid(name: str, why: str) -> ApiError:
     """A 422 in the platform's wording (API guide):
     ``Validation error on field: 'name' - 'why'``."""
@@ -251,7 +244,7 @@ def parse_bool(text: str) -> bool | None:
     return None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def _header(headers: Headers, name: str) -> str | None:
     value = headers.get(name)
     if value is not None:
         return value
@@ -449,27 +442,13 @@ class Emulator:
                 delay = DEFAULT_START_DELAY if stored_delay is None else float(stored_delay)
         return Settings(actions=actions, strict=strict, start_delay=delay)
 
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Reply:
+    def handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Reply:
         """Answer one request (every reply carries a ``Date`` header)."""
         reply = self._handle(method, path, query, headers, body)
         reply.headers.setdefault("Date", http_date(self.clock()))
         return reply
 
-    def _handle(
-        self,
-        method: str,
-        path: str,
-        query: str,
-        headers: Mapping[str, str],
-        body: bytes,
-    ) -> Reply:
+    def _handle(self, method: str, path: str, query: str, headers: Headers, body: bytes) -> Reply:
         if not path.startswith(API_PREFIX):
             return error_reply(404, "Not found")
         parts = [unquote(part) for part in path[len(API_PREFIX) :].split("/") if part]
@@ -598,7 +577,7 @@ class _Request:
     # ------------------------------------------------------------------
     # Authentication and routing
 
-    def authenticate(self, headers: Mapping[str, str]) -> None:
+    def authenticate(self, headers: Headers) -> None:
         value = (_header(headers, "Authorization") or "").strip()
         scheme, _, credentials = value.partition(" ")
         credentials = credentials.strip()
@@ -631,7 +610,7 @@ class _Request:
         method: str,
         parts: list[str],
         params: dict[str, str],
-        headers: Mapping[str, str],
+        headers: Headers,
         body: bytes,
     ) -> Reply:
         self.authenticate(headers)
@@ -1151,10 +1130,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
 
-    try:
-        value = parse_body(body)  # size, depth, NaN: refused before anything is stored
-    except BodyError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    value = parse_body(body)  # size, depth, NaN: refused (BodyError) before anything is stored
     if not isinstance(value, dict):
         raise ApiError(400, "The request body must be a JSON object")
     return value

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_STATE_DEPTH",
     "MAX_YEAR",
     "MIN_YEAR",
+    "ApiError",
     "BodyError",
     "bracket_depth",
     "json_depth_exceeds",
@@ -49,13 +50,17 @@ MIN_YEAR = 1971
 MAX_YEAR = 2999
 
 
-class BodyError(ValueError):
-    """A request body the sandbox refuses; ``status`` is the HTTP answer."""
+class ApiError(Exception):
+    """Answer the request with ``status`` and ``{"err": message}``."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class BodyError(ApiError, ValueError):
+    """A request body the sandbox refuses; ``status`` is the HTTP answer."""
 
 
 def json_depth_exceeds(value: Any, limit: int) -> bool:

@@ -361,7 +361,21 @@ def _month_day(year: int, month: int, day_of_month: str, anchor_day: int) -> int
     return min(anchor_day, length)
 
 
+def _dated(row: _Row, rng: _Range, zone: _Zone, dates: Iterator[date]) -> Iterator[list[int]]:
+    """One run, at the start time, on each of ``dates`` (ascending) in the range."""
+    for run_date in dates:
+        if run_date < rng.first_day:
+            continue
+        if rng.last_day is not None and run_date > rng.last_day:
+            return
+        yield [zone.epoch(run_date, row.sod)]
+
+
 def _monthly(row: _Row, rng: _Range, zone: _Zone) -> Iterator[list[int]]:
+    return _dated(row, rng, zone, _month_dates(row, rng))
+
+
+def _month_dates(row: _Row, rng: _Range) -> Iterator[date]:
     first = rng.first_day.year * 12 + rng.first_day.month - 1
     anchor = rng.anchor.year * 12 + rng.anchor.month - 1
     last = min(first + _YEAR_HORIZON * 12, date.max.year * 12 + 11)
@@ -370,15 +384,14 @@ def _monthly(row: _Row, rng: _Range, zone: _Zone) -> Iterator[list[int]]:
             continue
         year, month0 = divmod(index, 12)
         month = month0 + 1
-        run_date = date(year, month, _month_day(year, month, row.day_of_month, rng.anchor.day))
-        if run_date < rng.first_day:
-            continue
-        if rng.last_day is not None and run_date > rng.last_day:
-            return
-        yield [zone.epoch(run_date, row.sod)]
+        yield date(year, month, _month_day(year, month, row.day_of_month, rng.anchor.day))
 
 
 def _yearly(row: _Row, rng: _Range, zone: _Zone) -> Iterator[list[int]]:
+    return _dated(row, rng, zone, _year_dates(row, rng))
+
+
+def _year_dates(row: _Row, rng: _Range) -> Iterator[date]:
     month, anchor_day = rng.anchor.month, rng.anchor.day
     first = rng.first_day.year
     last = min(first + _YEAR_HORIZON, date.max.year)
@@ -388,12 +401,7 @@ def _yearly(row: _Row, rng: _Range, zone: _Zone) -> Iterator[list[int]]:
         day = anchor_day
         if month == 2 and day == 29 and not calendar.isleap(year):
             day = 28
-        run_date = date(year, month, day)
-        if run_date < rng.first_day:
-            continue
-        if rng.last_day is not None and run_date > rng.last_day:
-            return
-        yield [zone.epoch(run_date, row.sod)]
+        yield date(year, month, day)
 
 
 def _once(row: _Row, rng: _Range, zone: _Zone) -> Iterator[list[int]]:
