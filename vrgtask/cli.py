@@ -403,11 +403,11 @@ def cli(
     def warn(message: str) -> None:
         click.echo(f"Warning: {one_line(message)}", err=True)
 
-    from vrgtask import fleet
+    from vrgtask import fanout
 
     if all_profiles and ctx.get_parameter_source("profile") is ParameterSource.ENVIRONMENT:
         profile = ()  # -A overrides VERGE_PROFILE
-    names, several = fleet.select_profiles(profile, all_profiles, os.environ)
+    names, several = fanout.select_profiles(profile, all_profiles, os.environ)
     ctx.params["profile"] = names[0] if len(names) == 1 else None  # what one profile saw
     given_by = {}
     for name in config.OPTION_KEYS:
@@ -432,6 +432,8 @@ def cli(
     }
     color = False if (no_color or os.environ.get("NO_COLOR")) else None
     if several:  # a fleet: each profile is resolved on its own (vrgtask/fleet.py)
+        from vrgtask import fleet
+
         app: AppContext = fleet.start_fleet(
             ctx,
             names,

@@ -31,23 +31,24 @@ they share. Nothing here imports pyvergeos or requests.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vrgtask.context import AppContext
-from vrgtask.errors import ConfigError, ExitCode, classify
+from vrgtask.errors import ExitCode, classify
 from vrgtask.formatters import Column, Columns, Row, Rows
 from vrgtask.text import one_line, redact
 
 if TYPE_CHECKING:
     from vrgtask.config import Settings
+
+from vrgtask.fanout import FleetSpec
 
 __all__ = [
     "CONNECTION_OPTIONS",
@@ -58,11 +59,10 @@ __all__ = [
     "FleetSpec",
     "ProfileApp",
     "ProfileResult",
-    "fans_out",
     "is_fleet",
     "refuse_unless_fleet_command",
+    "run_declared",
     "run_profiles",
-    "select_profiles",
     "start_fleet",
 ]
 
@@ -76,74 +76,8 @@ _WARNED_LOCK = threading.Lock()
 #: The bound on every wait of the main thread, so Ctrl-C is seen promptly.
 _POLL = 0.2
 
-C = TypeVar("C", bound=click.Command)
 
-
-# -- choosing the profiles ----------------------------------------------------
-
-
-def split_profiles(values: Iterable[str]) -> list[str]:
-    """``("a,b", "c")`` -> ``["a", "b", "c"]``: commas split, blanks dropped,
-    the first of repeated names kept."""
-    names: list[str] = []
-    for value in values:
-        for part in value.split(","):
-            name = part.strip()
-            if name and name not in names:
-                names.append(name)
-    return names
-
-
-def all_profile_names(env: Mapping[str, str]) -> list[str]:
-    """Every profile of the config file: ``default`` when ``[default]`` has a
-    host, then each ``[profile.NAME]`` in file order."""
-    from vrgtask.config import config_path, read_config_file
-
-    path = config_path(env)
-    data = read_config_file(path)
-    names = []
-    default = data.get("default")
-    if isinstance(default, dict) and default.get("host"):
-        names.append("default")
-    profiles = data.get("profile", {})
-    if isinstance(profiles, dict):
-        names.extend(str(name) for name in profiles)
-    if not names:
-        where = f"{path}" if path.exists() else f"{path} (it does not exist)"
-        raise ConfigError(f"--all-profiles: no profiles in {where}")
-    return names
-
-
-def select_profiles(
-    values: Sequence[str], all_profiles: bool, env: Mapping[str, str]
-) -> tuple[list[str], bool]:
-    """The profiles asked for, and whether they make a fleet.
-
-    ``-A`` always makes a fleet (its output has the Profile column even when
-    the file has one profile); ``-p`` makes one only with two names or more.
-    """
-    names = split_profiles(values)
-    if all_profiles:
-        if names:
-            raise click.UsageError(
-                "--all-profiles selects every profile: give it or -p/--profile, not both"
-            )
-        return all_profile_names(env), True
-    if any(not value.strip().strip(",") for value in values):
-        raise click.BadParameter("a profile name is empty", param_hint="'-p' / '--profile'")
-    return names, len(names) > 1
-
-
-# -- the declaration ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FleetSpec:
-    """How a command runs across a fleet (see :func:`fans_out`)."""
-
-    sections: bool = False
-    single_only: tuple[str, ...] = ()
-    runner: Callable[..., int] | str | None = None
+# -- running a declared command (vrgtask.fanout.fans_out) ----------------------
 
 
 def _runner(spec: FleetSpec) -> Callable[..., int]:
@@ -158,55 +92,21 @@ def _runner(spec: FleetSpec) -> Callable[..., int]:
     return spec.runner
 
 
-def fans_out(
-    *,
-    sections: bool = False,
-    single_only: Sequence[str] = (),
-    runner: Callable[..., int] | str | None = None,
-) -> Callable[[C], C]:
-    """Declare that a command runs across several profiles.
-
-    Args:
-        sections: Tables show each profile's output under a heading of its
-            own, then a summary line (status, doctor); otherwise the rows of
-            every profile make one table with a leading Profile column.
-        single_only: Parameters that make sense for one system only (e.g.
-            ``watch``): given with several profiles, they are refused (exit 2).
-        runner: ``runner(fleet, app, callback, kwargs) -> exit code`` replaces
-            the generic "run everywhere and merge" (export, diff, apply);
-            ``"module:function"`` imports it only when a fleet runs.
-    """
-    spec = FleetSpec(sections=sections, single_only=tuple(single_only), runner=runner)
-
-    def mark(command: C) -> C:
-        original = command.callback
-        assert original is not None, "fans_out needs a command with a callback"
-
-        @functools.wraps(original)
-        def callback(*args: Any, **kwargs: Any) -> Any:
-            ctx = click.get_current_context()
-            app = ctx.find_object(AppContext)
-            if not isinstance(app, FleetApp):
-                return original(*args, **kwargs)
-            for name in spec.single_only:
-                source = ctx.get_parameter_source(name)
-                if kwargs.get(name) not in (None, False, ()) and source is not None:
-                    option = name.replace("_", "-")
-                    raise click.UsageError(
-                        f"--{option} works on one system; it cannot be combined with "
-                        "several profiles"
-                    )
-            run = _runner(spec)
-            code = run(app.fleet, app, original, kwargs, spec=spec)
-            if code:
-                ctx.exit(code)
-            return None
-
-        command.callback = callback
-        command.fleet_spec = spec  # type: ignore[attr-defined]
-        return command
-
-    return mark
+def run_declared(
+    spec: FleetSpec, ctx: click.Context, app: Any, original: Callable[..., Any], kwargs: Any
+) -> None:
+    """Run a command that :func:`vrgtask.fanout.fans_out` declared across ``app``'s fleet."""
+    for name in spec.single_only:
+        source = ctx.get_parameter_source(name)
+        if kwargs.get(name) not in (None, False, ()) and source is not None:
+            option = name.replace("_", "-")
+            raise click.UsageError(
+                f"--{option} works on one system; it cannot be combined with several profiles"
+            )
+    assert isinstance(app, FleetApp)
+    code = _runner(spec)(app.fleet, app, original, kwargs, spec=spec)
+    if code:
+        ctx.exit(code)
 
 
 # -- one profile's context ----------------------------------------------------

@@ -83,6 +83,21 @@ def test_a_command_imports_only_its_own_command_module() -> None:
     assert out.stderr.strip().splitlines()[-1] == "IMPORTED=vrgtask.commands.task"
 
 
+def test_the_fleet_machinery_loads_only_for_several_profiles() -> None:
+    """Commands declare fans_out through vrgtask.fanout; vrgtask.fleet waits for a fleet."""
+    probe = (
+        "import sys\n"
+        "from vrgtask.cli import main\n"
+        "for argv in (['task', 'list', '--help'], ['status', '--help'], ['export', '--help']):\n"
+        "    main(argv)\n"
+        "print('FLEET=' + str('vrgtask.fleet' in sys.modules), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stderr.strip().splitlines()[-1] == "FLEET=False"
+
+
 def test_yaml_is_imported_only_to_write_yaml() -> None:
     loaded, _ = _modules_after(
         "from vrgtask.formatters import load_formatter\n"

@@ -14,7 +14,7 @@ import click
 import pytest
 from support import run_cli
 
-from vrgtask import fleet
+from vrgtask import fanout, fleet
 from vrgtask.cli import cli
 from vrgtask.config import Settings
 from vrgtask.context import AppContext, Section, get_app, output_options
@@ -48,32 +48,32 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_split_profiles_commas_repeats_and_blanks() -> None:
-    assert fleet.split_profiles(["a,b", "c", "a", " d , "]) == ["a", "b", "c", "d"]
+    assert fanout.split_profiles(["a,b", "c", "a", " d , "]) == ["a", "b", "c", "d"]
 
 
 def test_one_profile_is_not_a_fleet_two_are() -> None:
-    assert fleet.select_profiles(["a"], False, {}) == (["a"], False)
-    assert fleet.select_profiles(["a,a"], False, {}) == (["a"], False)
-    assert fleet.select_profiles(["a", "b"], False, {}) == (["a", "b"], True)
-    assert fleet.select_profiles([], False, {}) == ([], False)
+    assert fanout.select_profiles(["a"], False, {}) == (["a"], False)
+    assert fanout.select_profiles(["a,a"], False, {}) == (["a"], False)
+    assert fanout.select_profiles(["a", "b"], False, {}) == (["a", "b"], True)
+    assert fanout.select_profiles([], False, {}) == ([], False)
 
 
 def test_all_profiles_reads_the_file_in_order_default_only_with_a_host(tmp_path: Path) -> None:
     path = write_config(tmp_path / "c.toml", "zz", "aa")
     env = {"VRGTASK_CONFIG": str(path)}
-    assert fleet.select_profiles([], True, env) == (["zz", "aa"], True)
+    assert fanout.select_profiles([], True, env) == (["zz", "aa"], True)
     write_config(path, "zz", default_host="sandbox")
-    assert fleet.all_profile_names(env) == ["default", "zz"]
+    assert fanout.all_profile_names(env) == ["default", "zz"]
 
 
 def test_all_profiles_without_profiles_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no profiles"):
-        fleet.all_profile_names({"VRGTASK_CONFIG": str(tmp_path / "missing.toml")})
+        fanout.all_profile_names({"VRGTASK_CONFIG": str(tmp_path / "missing.toml")})
 
 
 def test_all_profiles_and_profile_together_is_a_usage_error() -> None:
     with pytest.raises(click.UsageError, match="not both"):
-        fleet.select_profiles(["a"], True, {})
+        fanout.select_profiles(["a"], True, {})
 
 
 def test_file_name_is_safe() -> None:
@@ -205,7 +205,7 @@ def test_secrets_of_a_profile_never_reach_its_error_line(parent: AppContext) -> 
 SECTIONED: dict[str, Any] = {}
 
 
-@fleet.fans_out(sections=True, single_only=("watch",))
+@fanout.fans_out(sections=True, single_only=("watch",))
 @click.command("toy-status")
 @click.option("--watch", is_flag=True)
 @output_options
@@ -220,7 +220,7 @@ def toy_status(watch: bool) -> None:
         click.get_current_context().exit(1)
 
 
-@fleet.fans_out()
+@fanout.fans_out()
 @click.command("toy-list")
 @output_options
 def toy_list() -> None:

@@ -20,7 +20,7 @@ import click
 from vrgtask.commands._common import NAME_OR_KEY, examples, resolve
 from vrgtask.commands._watch import WatchCommand, check_watch, watch_loop, watch_option
 from vrgtask.context import AppContext, get_app, output_options
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
 

@@ -15,7 +15,7 @@ import click
 from vrgtask.commands._common import examples, yes_option
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ExitCode, VrgtaskError, classify
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 
 __all__ = ["apply", "diff", "export"]

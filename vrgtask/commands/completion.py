@@ -79,7 +79,7 @@ def _settings(ctx: click.Context) -> Settings | None:
         )
     }
     if isinstance(options["profile"], tuple | list):  # -p is repeatable (fleets)
-        from vrgtask.fleet import split_profiles
+        from vrgtask.fanout import split_profiles
 
         names = split_profiles(options["profile"])
         options["profile"] = names[0] if len(names) == 1 else None

@@ -21,7 +21,7 @@ import click
 from vrgtask.commands._common import examples
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ExitCode, VrgtaskError, classify
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 

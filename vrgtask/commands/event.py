@@ -33,7 +33,7 @@ from vrgtask.commands.task import (
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import VrgtaskError
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner

@@ -16,7 +16,7 @@ import click
 from vrgtask.commands._common import NAME_OR_KEY, examples, is_key
 from vrgtask.context import get_app, output_options
 from vrgtask.errors import NotFoundError
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local
 

@@ -32,7 +32,7 @@ from vrgtask.commands._common import (
 )
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConflictError
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.schedtime import (
     DAY_NAMES,

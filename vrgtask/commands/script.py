@@ -33,7 +33,7 @@ from vrgtask.commands._common import (
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.runs import Timing, wait_options

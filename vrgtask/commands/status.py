@@ -23,7 +23,7 @@ from vrgtask.commands._watch import WatchCommand, check_watch, watch_loop, watch
 from vrgtask.commands.agenda import AGENDA_COLUMNS, active_triggers, collect_agenda
 from vrgtask.commands.history import ERROR_LEVELS, LEVEL_STYLES, log_time_iso, newest_first
 from vrgtask.context import AppContext, Section, get_app, output_options
-from vrgtask.fleet import fans_out
+from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.timespec import When, format_local, iso_local, local_now
 
