@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -211,3 +212,26 @@ SCRIPT_DATA: dict[str, Any] = {
     "task_settings": {"questions": []},
     "task_count": 2,
 }
+
+
+def read_pty_until(fd: int, wanted: bytes | re.Pattern[bytes], deadline: float) -> bytes:
+    """What a pty's other side writes, until ``wanted`` shows, it closes, or ``deadline``
+    (a ``time.monotonic()`` value) passes."""
+    import select
+    import time
+
+    def found(data: bytes) -> bool:
+        return wanted in data if isinstance(wanted, bytes) else bool(wanted.search(data))
+
+    data = b""
+    while not found(data) and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side closed
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data

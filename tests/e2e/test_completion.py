@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from support import read_pty_until
 
 from vrgtask.sandbox.seed import task_row
 from vrgtask.sandbox.server import SandboxServer
@@ -175,23 +176,6 @@ def test_profiles_complete_from_the_config_file(tmp_path: Path) -> None:
     assert complete("vrgtask config set --profile la", env)[0] == ["lab", "lab2"]
 
 
-def _read_until(fd: int, pattern: re.Pattern[bytes], deadline: float) -> bytes:
-    import select
-
-    data = b""
-    while not pattern.search(data) and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the other side closed
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
 @pytest.mark.skipif(
     sys.platform == "win32" or shutil.which("bash") is None, reason="needs bash and a pty"
 )
@@ -223,15 +207,15 @@ def test_bash_completes_a_task_name_on_a_real_terminal(
         os.execve(bash, [bash, "--noprofile", "--rcfile", str(rc), "-i"], env)  # noqa: S606
     deadline = time.monotonic() + 60
     try:
-        seen = _read_until(fd, re.compile(rb"READY> "), deadline)
+        seen = read_pty_until(fd, re.compile(rb"READY> "), deadline)
         assert b"READY> " in seen, seen
         os.write(fd, b"vrgtask task get nig\t")
-        seen += _read_until(fd, re.compile(rb"htly-snapshot"), deadline)
+        seen += read_pty_until(fd, re.compile(rb"htly-snapshot"), deadline)
         # Put the completed line in an echo, so bash prints it whole on its own line.
         os.write(fd, b"\x01echo LINE=\r")
-        seen += _read_until(fd, re.compile(rb"LINE=vrgtask[^\r\n]*\r?\n"), deadline)
+        seen += read_pty_until(fd, re.compile(rb"LINE=vrgtask[^\r\n]*\r?\n"), deadline)
         os.write(fd, b"exit\r")
-        seen += _read_until(fd, re.compile(rb"\x00never"), min(deadline, time.monotonic() + 3))
+        seen += read_pty_until(fd, re.compile(rb"\x00never"), min(deadline, time.monotonic() + 3))
     finally:
         waited = 0.0
         while waited < 10:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import os
-import select
 import socket
 import sys
 import time
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import default_sigint, run_cli
+from support import default_sigint, read_pty_until, run_cli
 
 from vrgtask.sandbox import SANDBOX_USERNAME
 from vrgtask.sandbox.server import SandboxServer
@@ -279,21 +278,6 @@ def test_readme_and_help_document_the_safe_ways() -> None:
     assert "VERGE_PASSWORD" in password_help
 
 
-def _read_until(fd: int, needle: bytes, deadline: float) -> bytes:
-    data = b""
-    while needle not in data and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the other side closed
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
 def _reap(pid: int, deadline: float) -> int:
     """Wait for the child (bounded); kill it if it does not end in time."""
     while time.monotonic() < deadline:
@@ -327,12 +311,12 @@ def test_hidden_prompt_does_not_echo_the_password(
         os.execve(sys.executable, argv, env)  # noqa: S606  # fixed argv, no shell
     try:
         deadline = time.monotonic() + 30
-        seen = _read_until(fd, b"Password for admin@", deadline)
+        seen = read_pty_until(fd, b"Password for admin@", deadline)
         assert b"Password for admin@" in seen, seen
         time.sleep(0.2)  # let the prompt turn echo off before typing
         os.write(fd, PASSWORD.encode() + b"\r")
-        seen += _read_until(fd, b"\n6", deadline)
-        seen += _read_until(fd, b"\x00never", min(deadline, time.monotonic() + 2))
+        seen += read_pty_until(fd, b"\n6", deadline)
+        seen += read_pty_until(fd, b"\x00never", min(deadline, time.monotonic() + 2))
     finally:
         status = _reap(pid, deadline=time.monotonic() + 10)
         os.close(fd)
