@@ -13,13 +13,16 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vrgtask.schedtime import WHEN_PATTERN, PointInTime
 
-__all__ = ["raw_text", "run_entries", "run_entry_epoch"]
+if TYPE_CHECKING:
+    from pyvergeos import VergeClient
+
+__all__ = ["ask_upcoming", "raw_text", "run_entries", "run_entry_epoch"]
 
 #: Keys a ``get_schedule`` entry may carry its time under, most specific first.
 _TIME_KEYS = (
@@ -129,3 +132,24 @@ def run_entries(response: Any) -> list[Any]:
         else:
             entries.append(item)
     return entries
+
+
+def ask_upcoming(
+    client: VergeClient,
+    key: int | str,
+    max_results: int,
+    start_time: int | None = None,
+    end_time: int | None = None,
+) -> list[Any]:
+    """A schedule's runs from its ``get_schedule`` action (one request), as entries.
+
+    The action goes out in the documented form first (:mod:`vrgtask.actions`).
+    """
+    from vrgtask.actions import send_action
+
+    params: dict[str, Any] = {"max": max_results}
+    if start_time is not None:
+        params["start_time"] = start_time
+    if end_time is not None:
+        params["end_time"] = end_time
+    return run_entries(send_action(client, "task_schedules", key, "get_schedule", params))

@@ -176,3 +176,30 @@ def make_script() -> Callable[..., Any]:
         return sdk_object(TaskScript, {**SCRIPT_DATA, **changes})
 
     return build
+
+
+@pytest.fixture
+def get_schedule_action(mock_client: MagicMock) -> None:
+    """The ``get_schedule`` action as the server receives it, answered by a mock.
+
+    ``schedule show``, ``agenda`` and ``status`` send ``POST /task_schedule_actions``
+    (vrgtask.actions);
+    this hands the action's row and params to ``task_schedules.get_schedule``
+    (a plain mock here) so a test sets the server's answer there and checks
+    the parameters sent with ``assert_called_once_with``.
+    """
+
+    def request(method: str, endpoint: str, **kwargs: Any) -> Any:
+        body = kwargs.get("json_data") or {}
+        assert (method, endpoint) == ("POST", "task_schedule_actions"), (method, endpoint)
+        assert body.get("action") == "get_schedule"
+        params = body["params"]
+        assert set(params) <= {"max", "start_time", "end_time"}
+        return mock_client.task_schedules.get_schedule(
+            body["task_schedule"],
+            max_results=params["max"],
+            start_time=params.get("start_time"),
+            end_time=params.get("end_time"),
+        )
+
+    mock_client._request.side_effect = request

@@ -21,14 +21,11 @@ T0 = int(NOW.timestamp())
 HOUR = 3600
 
 
-pytestmark = pytest.mark.usefixtures("utc")
+pytestmark = pytest.mark.usefixtures("utc", "get_schedule_action")
 
 
 @pytest.fixture(autouse=True)
 def frozen(mocker: MockerFixture) -> None:
-    # The SDK's get_schedule is what the mock answers, whether or not this
-    # build has vrgtask.actions (one test below covers that path).
-    mocker.patch("vrgtask.commands.agenda._action_sender", return_value=None)
     mocker.patch("vrgtask.commands.agenda.local_now", return_value=NOW)
     mocker.patch("vrgtask.timespec.local_now", return_value=NOW)
 
@@ -284,20 +281,16 @@ def test_watch_default_interval_is_5_seconds(
     assert client.task_schedules.get_schedule.call_args.kwargs["end_time"] == T0 + 3 * HOUR
 
 
-def test_the_action_helper_is_used_where_the_build_has_it(
-    invoke: Invoke, client: MagicMock, mocker: MockerFixture
+def test_each_schedule_is_asked_in_the_documented_action_form(
+    invoke: Invoke, client: MagicMock
 ) -> None:
-    sender = MagicMock(side_effect=lambda _c, _t, key, _a, _p: {"schedule": times(HOUR)})
-    mocker.patch("vrgtask.commands.agenda._action_sender", return_value=sender)
     result = invoke("agenda", "--hours", "2", "-o", "json")
     assert result.exit_code == 0, result.stderr
-    client.task_schedules.get_schedule.assert_not_called()
+    sent = [c.kwargs["json_data"] for c in client._request.call_args_list]
     params = {"max": 1440, "start_time": T0, "end_time": T0 + 2 * HOUR}
-    assert sender.call_args_list == [
-        call(client, "task_schedules", 200, "get_schedule", params),
-        call(client, "task_schedules", 201, "get_schedule", params),
+    assert sent == [
+        {"task_schedule": key, "action": "get_schedule", "params": params} for key in (200, 201)
     ]
-    assert [r["time"] for r in json.loads(result.stdout)] == [T0 + HOUR] * 3
 
 
 def test_help_has_examples(invoke: Invoke) -> None:

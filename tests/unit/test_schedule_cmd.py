@@ -17,6 +17,8 @@ from unittest.mock import MagicMock
 import pytest
 from support import Invoke, untouched
 
+pytestmark = pytest.mark.usefixtures("get_schedule_action")
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 #: The row ``schedule_to_row`` gives for SCHEDULE_DATA.
@@ -48,32 +50,6 @@ def client(mock_client: MagicMock, mock_task_schedule: Any) -> MagicMock:
     """A client whose name lookups find the conftest schedule."""
     mock_client.task_schedules.list.return_value = [mock_task_schedule]
     return mock_client
-
-
-@pytest.fixture(autouse=True)
-def get_schedule_action(mock_client: MagicMock) -> None:
-    """The ``get_schedule`` action as the server receives it, answered by a mock.
-
-    ``schedule show`` sends ``POST /task_schedule_actions`` (vrgtask.actions);
-    this hands the action's row and params to ``task_schedules.get_schedule``
-    (a plain mock here) so a test sets the server's answer there and checks
-    the parameters sent with ``assert_called_once_with``.
-    """
-
-    def request(method: str, endpoint: str, **kwargs: Any) -> Any:
-        body = kwargs.get("json_data") or {}
-        assert (method, endpoint) == ("POST", "task_schedule_actions"), (method, endpoint)
-        assert body.get("action") == "get_schedule"
-        params = body["params"]
-        assert set(params) <= {"max", "start_time", "end_time"}
-        return mock_client.task_schedules.get_schedule(
-            body["task_schedule"],
-            max_results=params["max"],
-            start_time=params.get("start_time"),
-            end_time=params.get("end_time"),
-        )
-
-    mock_client._request.side_effect = request
 
 
 def local_epoch(

@@ -24,14 +24,11 @@ T0 = int(NOW.timestamp())
 NO_DAYS = dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday"), False)
 
 
-pytestmark = pytest.mark.usefixtures("utc")
+pytestmark = pytest.mark.usefixtures("utc", "get_schedule_action")
 
 
 @pytest.fixture(autouse=True)
 def frozen(mocker: MockerFixture) -> None:
-    # The SDK's get_schedule is what the mock answers, whether or not this
-    # build has vrgtask.actions (one test below covers that path).
-    mocker.patch("vrgtask.commands.agenda._action_sender", return_value=None)
     mocker.patch("vrgtask.commands.status.local_now", return_value=NOW)
     mocker.patch("vrgtask.timespec.local_now", return_value=NOW)
 

@@ -9,8 +9,7 @@ three requests (connection check, tasks, triggers) plus one per schedule.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -92,34 +91,11 @@ def active_triggers(
     return [t for t in triggers if _int(t.task_key) in enabled_tasks and schedule_on(t)]
 
 
-def _action_sender() -> Callable[..., Any] | None:
-    """``vrgtask.actions.send_action`` when this build has it, else None.
-
-    That helper sends an action in the documented form and falls back to the
-    SDK's form (``schedule show`` uses it where it exists); without it the
-    SDK's ``get_schedule`` is asked directly.
-    """
-    try:
-        module = importlib.import_module("vrgtask.actions")
-    except ImportError:
-        return None
-    sender = getattr(module, "send_action", None)
-    return sender if callable(sender) else None
-
-
 def ask_schedule(client: VergeClient, key: int, limit: int, start: int, end: int) -> list[Any]:
     """One schedule's runs in ``[start, end]`` (its ``get_schedule`` action): one request."""
-    from vrgtask.upcoming import run_entries
+    from vrgtask.upcoming import ask_upcoming
 
-    sender = _action_sender()
-    if sender is None:
-        answer = client.task_schedules.get_schedule(
-            key, max_results=limit, start_time=start, end_time=end
-        )
-    else:
-        params = {"max": limit, "start_time": start, "end_time": end}
-        answer = sender(client, "task_schedules", key, "get_schedule", params)
-    return run_entries(answer)
+    return ask_upcoming(client, key, limit, start, end)
 
 
 def collect_agenda(

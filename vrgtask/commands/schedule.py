@@ -50,7 +50,7 @@ from vrgtask.schedtime import (
     seconds_to_time,
     time_text,
 )
-from vrgtask.upcoming import raw_text, run_entries, run_entry_epoch
+from vrgtask.upcoming import ask_upcoming, raw_text, run_entry_epoch
 
 if TYPE_CHECKING:
     from pyvergeos.resources.task_schedules import TaskSchedule
@@ -609,15 +609,8 @@ def show_schedule(
         )
     app = get_app()
     found = find_schedule(app, schedule_ref)
-    from vrgtask.actions import send_action
-
-    params: dict[str, Any] = {"max": max_results}
-    if start_time is not None:
-        params["start_time"] = start_time
-    if end_time is not None:
-        params["end_time"] = end_time
-    runs = send_action(app.client, "task_schedules", found.key, "get_schedule", params)
-    rows = [upcoming_to_row(entry) for entry in run_entries(runs)]
+    entries = ask_upcoming(app.client, found.key, max_results, start_time, end_time)
+    rows = [upcoming_to_row(entry) for entry in entries]
     if not found.is_enabled and not app.quiet:
         app.note(f"Note: {_label(found)} is disabled; it runs at these times once enabled.")
     app.render_list(
