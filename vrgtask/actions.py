@@ -8,6 +8,9 @@ tables on some releases. vrgtask sends the documented form first and falls
 back to the SDK's form only when the server answers 404 or 405 for the
 actions table. Whichever form worked is remembered for the rest of the
 invocation (on the client object), so a fallback costs one request once.
+A 400 ("unknown action", as the API guide answers on an actions table that
+does not know it: ``cancel`` and script ``run`` are seen only in the SDK's
+form) tries the SDK's form for that one action, without remembering it.
 
 Parameters are a dict passed through as data, never Python keyword
 arguments: ``{"self": 1}`` or ``{"key": 1}`` reach the server as they are.
@@ -75,12 +78,18 @@ def send_action(
         try:
             answer = client._request("POST", f"{singular}_actions", json_data=body)
         except APIError as exc:
-            if remembered == FORM_POST or exc.status_code not in _FALLBACK_STATUSES:
+            unknown_action = exc.status_code == 400
+            if not unknown_action and (
+                remembered == FORM_POST or exc.status_code not in _FALLBACK_STATUSES
+            ):
                 raise
         else:
             _remember(client, FORM_POST)
             return answer
+    else:
+        unknown_action = False
     legacy = dict(put_body if put_body is not None else (params or {}))
     answer = client._request("PUT", f"{table}/{row_key}?action={action}", json_data=legacy)
-    _remember(client, FORM_PUT)
+    if not unknown_action:
+        _remember(client, FORM_PUT)
     return answer

@@ -211,6 +211,8 @@ class Fleet:
     warn: Callable[[str], None] = field(default=lambda _m: None)
     apps: dict[str, ProfileApp] = field(default_factory=dict)
     warned: set[str] = field(default_factory=set)
+    #: Guards ``apps``: worker threads add to it while others read it.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def settings_for(self, name: str) -> Settings:
         """``name``'s settings: its profile, with -o/--timeout/--insecure on top.
@@ -236,17 +238,23 @@ class Fleet:
         self.warn(message)
 
     def app_for(self, name: str, parent: AppContext) -> ProfileApp:
-        app = self.apps.get(name)
+        with self.lock:
+            app = self.apps.get(name)
         if app is None:
             app = ProfileApp(name, self.settings_for(name), parent)
-            self.apps[name] = app
+            with self.lock:
+                app = self.apps.setdefault(name, app)
         return app
 
+    def _apps(self) -> list[ProfileApp]:
+        with self.lock:
+            return list(self.apps.values())
+
     def secrets(self) -> list[str]:
-        return [s for app in self.apps.values() for s in app.settings.secrets()]
+        return [s for app in self._apps() for s in app.settings.secrets()]
 
     def close(self) -> None:
-        for app in self.apps.values():
+        for app in self._apps():
             app.close()
 
 

@@ -275,6 +275,7 @@ class RunWatch:
         self.sleep = sleep if sleep is not None else SLEEP
         self._retry_after: dict[str, str] = {}
         self._hooked = False
+        self.page_full = False
 
     # -- looking ------------------------------------------------------------
     def _hook_retry_after(self) -> None:
@@ -345,6 +346,13 @@ class RunWatch:
             )
         )
         rows = [_entry_row(e) for e in found]
+        # A full page may hide older entries (counted before audit/debug
+        # entries and the mark are left out).
+        self.page_full = len(rows) >= limit
+        return self._new(rows)
+
+    def _new(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The run's entries among ``rows``: audit/debug and the mark's own entry left out."""
         return [
             r
             for r in rows
@@ -390,7 +398,7 @@ class RunWatch:
             )
         entries = self.entries(limit=RESULT_LIMIT)
         failures = [e for e in entries if e["level"] in FAIL_LEVELS]
-        if len(entries) >= RESULT_LIMIT and not failures:
+        if self.page_full and not failures:
             flt = self._log_filter("(level eq 'error' or level eq 'critical')")
             if flt is not None:
                 more = self._polite(
@@ -398,7 +406,7 @@ class RunWatch:
                         filter=flt, object_type="task", limit=1, fields=LOG_FIELDS
                     )
                 )
-                failures = [_entry_row(e) for e in more]
+                failures = self._new([_entry_row(e) for e in more])
         if failures:
             first = failures[-1]  # the oldest: what went wrong first
             raise TaskFailedError(f"{self.label} failed; task log: {first['text']}")

@@ -56,7 +56,35 @@ def test_falls_back_to_put_and_remembers_it(status: int) -> None:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("status", "code"), [(400, 8), (409, 7), (422, 8), (500, 1)])
+def test_an_action_the_actions_table_does_not_know_is_tried_in_the_sdk_form() -> None:
+    """400 on POST (the API guide: an unknown action name): the SDK's form, not remembered."""
+    client = MagicMock()
+    client._request.side_effect = [{}, sdk_error(400, "Invalid action"), {"task": 1}, {}]
+    send_action(client, "tasks", 1, "execute")
+    assert send_action(client, "tasks", 1, "cancel") == {"task": 1}
+    send_action(client, "tasks", 1, "execute")
+    assert [c.args for c in client._request.call_args_list] == [
+        ("POST", "task_actions"),
+        ("POST", "task_actions"),
+        ("PUT", "tasks/1?action=cancel"),
+        ("POST", "task_actions"),
+    ]
+    assert action_form(client) == FORM_POST
+
+
+def test_a_400_in_both_forms_is_the_servers_answer() -> None:
+    client = MagicMock()
+    client._request.side_effect = sdk_error(400, "bad parameter")
+    from pyvergeos.exceptions import APIError
+
+    with pytest.raises(APIError) as failed:
+        send_action(client, "task_scripts", 2, "run", {"x": 1})
+    assert classify(failed.value)[0] == 8
+    assert client._request.call_count == 2
+    assert action_form(client) is None
+
+
+@pytest.mark.parametrize(("status", "code"), [(409, 7), (422, 8), (500, 1)])
 def test_other_failures_are_not_a_reason_to_fall_back(status: int, code: int) -> None:
     client = MagicMock()
     client._request.side_effect = sdk_error(status)

@@ -232,6 +232,31 @@ def test_the_first_error_is_reported_when_several() -> None:
     assert "failed: first" in failed.value.message
 
 
+def test_an_error_behind_a_full_page_of_audit_entries_is_found() -> None:
+    """The page of the run's entries is full of audit entries (left out): the
+    error behind them is read with one more, errors-only request."""
+    from vrgtask.runs import RESULT_LIMIT
+
+    fake = FakeRun(start_delay=0.5, duration=1, fail="disk full")
+    watch = watch_for(fake)
+    send(fake)
+    original = fake.entries
+
+    def noisy() -> list[dict[str, Any]]:
+        rows = original()
+        if fake.now >= 1.5:
+            last = rows[-1]
+            for i in range(RESULT_LIMIT):
+                stamp = last["timestamp"] + 10 + i
+                rows.append({**last, "$key": 1000 + i, "level": "audit", "timestamp": stamp})
+        return rows
+
+    fake.entries = noisy  # type: ignore[method-assign]
+    with pytest.raises(TaskFailedError) as failed:
+        wait(watch)
+    assert "failed: disk full" in failed.value.message
+
+
 def test_unreadable_log_means_unknown_result() -> None:
     from pyvergeos.exceptions import APIError
 
