@@ -366,11 +366,21 @@ class RunWatch:
             return "gone"
         if seen.status == "running":
             return "running"
-        if last_run_moved(self.last_run_before, seen.last_run):
+        if self._last_run_is_new(seen.last_run):
             return "last_run"
         if seen.entries:
             return "log"
         return None
+
+    def _last_run_is_new(self, last_run: Any) -> bool:
+        """``last_run`` moved since the request. When the task was not read before
+        it (a script's run task, a fired trigger: ``status_before`` unknown), a
+        value counts only if it is newer than the newest log entry then."""
+        if self.status_before is not None:
+            return last_run_moved(self.last_run_before, last_run)
+        epoch = epoch_seconds(last_run)
+        since = self.mark.timestamp
+        return epoch is not None and since is not None and epoch * 1_000_000 > since
 
     def interrupted_request(self) -> InterruptedWait:
         """What Ctrl-C raises once a run was requested: it may have been accepted."""

@@ -101,6 +101,23 @@ def test_started_seen_in_the_log_only() -> None:
     assert seen.entries[0]["text"] == "Task 'nightly-backup' completed"
 
 
+def test_a_task_not_read_before_the_request_needs_a_new_last_run() -> None:
+    """A script's run task or a fired trigger's task was not read first: its old
+    last_run is not a start; one after the request is."""
+    fake = FakeRun(start_delay=2.0)
+    client = fake.attach(MagicMock(name="VergeClient"))
+    watch = RunWatch(
+        client, fake.key, name=None, label=f"task {fake.key}", status=None, last_run=None,
+        mark=log_mark(client), hint="h", clock=fake.clock, sleep=fake.sleep,
+    )  # fmt: skip
+    send(fake)
+    assert watch.start_signal(watch.look(logs=False)) is None  # yesterday's last_run
+    fake.now = 2.5
+    assert watch.start_signal(watch.look(logs=False)) == "running"
+    fake.now = 10.0
+    assert watch.start_signal(watch.look(logs=False)) == "last_run"
+
+
 def test_last_run_as_a_formatted_string_counts() -> None:
     fake = FakeRun(last_run="2026-11-29 10:00:00", last_run_format="string")
     watch = watch_for(fake)
