@@ -394,6 +394,19 @@ def test_task_cancel(invoke: Invoke, mock_client: MagicMock, make_task: MakeTask
     assert "Cancelled task 'nightly-backup' (key 100); status: idle" in out.stdout
 
 
+def test_task_cancel_that_is_not_applied_yet_says_so(
+    invoke: Invoke, mock_client: MagicMock, make_task: MakeTask
+) -> None:
+    """A cancel the server accepted while the task still reads running is not "Cancelled"."""
+    mock_client.tasks.list.return_value = [make_task(status="running")]
+    mock_client.tasks.get.return_value = make_task(status="running")
+    out = invoke("task", "cancel", "nightly-backup")
+    assert out.exit_code == 0, out.stderr
+    assert out.stdout.strip() == (
+        "Asked to cancel task 'nightly-backup' (key 100); it still reads running"
+    )
+
+
 def test_task_not_found(invoke: Invoke, mock_client: MagicMock) -> None:
     mock_client.tasks.list.return_value = []
     out = invoke("task", "get", "nope")

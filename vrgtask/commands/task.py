@@ -648,4 +648,8 @@ def cancel_task(task_ref: str) -> None:
     found = find_task(app, task_ref)
     send_action(app.client, "tasks", found.key, "cancel", {})
     cancelled = app.client.tasks.get(int(found.key), fields=task_fields(app.client))
-    _done(app, "Cancelled", cancelled, f"; status: {cancelled.get('status')}")
+    status = cancelled.get("status")
+    if status == "running":  # accepted, not (yet) applied: say so rather than "Cancelled"
+        _done(app, "Asked to cancel", cancelled, "; it still reads running")
+        return
+    _done(app, "Cancelled", cancelled, f"; status: {status}")
