@@ -266,7 +266,7 @@ class AppContext:
         """Print rows through the selected formatter (or keys with --quiet)."""
         if self.quiet:
             for row in rows:
-                self._print(value_text(row.get(key)))
+                self._print(escape_control(value_text(row.get(key))))  # keys may be text
             return
         if self.query is not None:
             for row in rows:

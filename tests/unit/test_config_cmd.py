@@ -400,3 +400,15 @@ def test_config_and_completion_work_while_the_settings_are_broken(
     listed = invoke("config", "list")  # what is in effect cannot be shown: say why
     assert listed.exit_code in (2, 3)
     assert says in listed.stderr
+
+
+def test_config_set_reads_the_file_with_the_same_limits(invoke: Invoke, cfg: Path) -> None:
+    """A config file over the size limit is refused (exit 3) by config set too, untouched."""
+    from vrgtask.config import CONFIG_MAX_BYTES
+
+    big = ORIGINAL + "#" * CONFIG_MAX_BYTES + "\n"
+    cfg.write_text(big)
+    out = invoke("config", "set", "--profile", "lab", "timeout", "12")
+    assert out.exit_code == 3
+    assert "larger than" in out.stderr
+    assert cfg.read_text() == big

@@ -238,3 +238,14 @@ def test_columns_and_options_are_immutable_values() -> None:
     assert RenderOptions(True) == RenderOptions(color=True) != RenderOptions()
     with pytest.raises(AttributeError):
         PLAIN.color = True
+
+
+def test_quiet_keys_are_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    """-q prints keys; text keys (recipes, volumes) come from the server: escaped."""
+    from vrgtask.config import Settings
+    from vrgtask.context import AppContext
+
+    app = AppContext(Settings(), quiet=True, color=False)
+    app.render_list([{"$key": "nas\x1b]0;owned\x07"}, {"$key": 7}], [Column("$key")])
+    out = capsys.readouterr().out
+    assert out == "nas\\x1b]0;owned\\x07\n7\n"

@@ -142,8 +142,12 @@ def _load_document(path: Path) -> Any:
 
     if not path.exists():
         return tomlkit.document()
-    try:
-        text = path.read_text(encoding="utf-8")
+    from vrgtask.config import CONFIG_MAX_BYTES, FileRefused, read_regular_file
+
+    try:  # the same limits as reading it: a regular file of bounded size
+        text = read_regular_file(path, CONFIG_MAX_BYTES).decode("utf-8")
+    except FileRefused as exc:
+        raise ConfigError(f"config file {path} is {exc}; point VRGTASK_CONFIG at a file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     try:
