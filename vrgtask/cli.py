@@ -451,10 +451,11 @@ def cli(
             settings = config.resolve(options, os.environ, warn=warn, given_by=given_by)
             _check_output(settings)
         except (ConfigError, click.BadParameter) as exc:
-            if ctx.invoked_subcommand not in REPAIR_COMMANDS:
+            _, command, _ = ctx.meta.get("vrgtask.subcommand") or (None, None, None)
+            if not getattr(command, REPAIRS_SETTINGS, False):
                 raise
-            # `config` and `completion` must work while the settings they would
-            # repair are broken (an unknown VERGE_PROFILE, a bad VERGE_OUTPUT):
+            # A command that repairs settings (config, completion) must work while
+            # they are broken (an unknown VERGE_PROFILE, a bad value in the file):
             # they start from the defaults, and `config list/get` report `exc`.
             settings = config.Settings()
             app = AppContext(settings, verbosity=verbose, quiet=quiet, query=query, color=color)
@@ -472,8 +473,9 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-#: Commands that run even when the settings cannot be resolved: they repair them.
-REPAIR_COMMANDS = frozenset({"config", "completion"})
+#: A command with this attribute set runs even when the settings cannot be
+#: resolved (on the defaults; ``app.settings_error`` says why): it repairs them.
+REPAIRS_SETTINGS = "repairs_settings"
 
 
 def _check_output(settings: Any) -> None:

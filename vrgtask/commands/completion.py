@@ -234,3 +234,6 @@ def completion(shell: str | None) -> None:
     assert shell_class is not None
     script = shell_class(root, {}, "vrgtask", COMPLETE_VAR).source()
     get_app(ctx).verbatim(script if script.endswith("\n") else script + "\n")
+
+
+completion.repairs_settings = True  # type: ignore[attr-defined]  # runs while settings are broken

@@ -558,3 +558,6 @@ def show_path(ctx: click.Context) -> None:
     path = config_path(os.environ)
     row = {"path": str(path), "exists": path.exists()}
     _print_value(app, str(path), row, PATH_COLUMNS)
+
+
+config.repairs_settings = True  # type: ignore[attr-defined]  # runs while settings are broken
