@@ -290,6 +290,15 @@ def test_read_back_names_a_field_the_server_dropped() -> None:
         Executor(client).update("tasks", "3", {"description": "new"}, "task 't'")
 
 
+def test_read_back_takes_objects_as_json_text_and_numbers_as_text() -> None:
+    """The read-back comparison of every verified write: not a false "not applied"."""
+    client = MagicMock()
+    sent = {"settings_args": {"a": [1, 2]}, "repeat_iteration": 2, "description": ""}
+    back = {"$key": 3, "settings_args": '{"a": [1, 2]}', "repeat_iteration": "2"}
+    client._request.side_effect = [None, back]
+    Executor(client).update("tasks", "3", sent, "task 't'")
+
+
 def test_tab_indented_json_keeps_its_line_numbers() -> None:
     text = (
         '{\n\t"version": 1,\n\t"tasks": [\n'
