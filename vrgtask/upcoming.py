@@ -90,8 +90,9 @@ def run_entry_epoch(entry: Any) -> int | None:
                 return found
     numeric = [
         v
-        for v in entry.values()
-        if not isinstance(v, bool)
+        for k, v in entry.items()
+        if not str(k).startswith("$")  # a row's $key/$row is not a time
+        and not isinstance(v, bool)
         and (isinstance(v, int | float) or (isinstance(v, str) and _NUMBER.fullmatch(v.strip())))
     ]
     if len(numeric) == 1:

@@ -50,3 +50,9 @@ def test_run_entries_unwraps(answer: Any, entries: list[Any]) -> None:
 def test_raw_text() -> None:
     assert raw_text("x") == "x"
     assert raw_text({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'
+
+
+def test_a_key_is_never_read_as_a_run_time() -> None:
+    """A receipt-like answer ({"$key": "5"}) is not a run in 1970."""
+    assert run_entry_epoch({"$key": "5"}) is None
+    assert run_entry_epoch({"$row": 5, "at": 1796083200}) == 1796083200
