@@ -25,7 +25,7 @@ from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
 from vrgtask.errors import ConfigError, ExitCode, classify
 from vrgtask.formatters import formatter_names
 from vrgtask.loader import LazyCommandGroup
-from vrgtask.params import FiniteFloat
+from vrgtask.params import FiniteFloat, complete_profile
 from vrgtask.text import escape_control, one_line, redact
 
 __all__ = ["VrgtaskGroup", "cli", "main", "run"]
@@ -254,12 +254,6 @@ Across many systems (profiles of the config file), in parallel:
 """
 
 
-def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
-    from vrgtask.commands.completion import complete_profile
-
-    return complete_profile(ctx, param, incomplete)
-
-
 @click.group(
     cls=VrgtaskGroup,
     help=HELP,
@@ -272,7 +266,7 @@ def _complete_profile(ctx: click.Context, param: click.Parameter, incomplete: st
     envvar="VERGE_PROFILE",
     show_envvar=True,
     metavar="NAME",
-    shell_complete=_complete_profile,
+    shell_complete=complete_profile,
     help="Profile of the config file (~/.vrg/config.toml, or $VRGTASK_CONFIG). "
     "Several (-p a,b or -p a -p b) run lists, task history, agenda, status, doctor, "
     "export, diff and apply on each.",

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-__all__ = ["FiniteFloat"]
+__all__ = ["FiniteFloat", "complete_profile"]
 
 
 class FiniteFloat(click.FloatRange):
@@ -23,3 +23,10 @@ class FiniteFloat(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+    """Profile names for ``-p``/``--profile`` (the completion module loads only then)."""
+    from vrgtask.commands.completion import complete_profile as names
+
+    return names(ctx, param, incomplete)

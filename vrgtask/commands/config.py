@@ -24,7 +24,6 @@ from typing import Any
 import click
 
 from vrgtask.commands._common import examples
-from vrgtask.commands.completion import complete_profile
 from vrgtask.config import (
     ENV_VARS,
     MAX_TIMEOUT,
@@ -37,6 +36,7 @@ from vrgtask.config import (
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConfigError
 from vrgtask.formatters import Column, formatter_names
+from vrgtask.params import complete_profile
 from vrgtask.text import MASK, value_text
 
 __all__ = ["config", "validate_value"]
