@@ -49,6 +49,7 @@ import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.util.retry import Retry
 
+from vrgtask import sdk
 from vrgtask.config import Settings
 from vrgtask.errors import ConfigError, ExitCode, InvalidResponseError, VrgtaskError
 from vrgtask.text import redact_headers
@@ -441,7 +442,8 @@ def connect(
             password = prompt_password(f"Password for {username}@{settings.host}")
             settings.password = password
 
-    from pyvergeos import VergeClient
+    sdk.load()
+    from pyvergeos.client import VergeClient
 
     session = make_session(settings, verbosity=verbosity, write=write)
     started = time.monotonic()

@@ -488,7 +488,10 @@ def _import_once() -> None:
     import contextlib
 
     with contextlib.suppress(ImportError):
-        import pyvergeos  # noqa: F401
+        from vrgtask import sdk
+
+        sdk.load()
+        import pyvergeos.client  # noqa: F401
 
         import vrgtask.client  # noqa: F401
 
