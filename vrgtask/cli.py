@@ -20,13 +20,20 @@ import click
 from click.core import ParameterSource
 
 from vrgtask import __version__
-from vrgtask.config import MAX_TIMEOUT
-from vrgtask.context import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
-from vrgtask.errors import ConfigError, ExitCode, classify
-from vrgtask.formatters import formatter_names
 from vrgtask.loader import LazyCommandGroup
-from vrgtask.params import FiniteFloat, complete_profile
-from vrgtask.text import escape_control, one_line, redact
+from vrgtask.params import (
+    MAX_TIMEOUT,
+    OUTPUT_HELP,
+    QUERY_HELP,
+    QUIET_HELP,
+    FiniteFloat,
+    LazyChoice,
+    complete_profile,
+)
+from vrgtask.plugins import formatter_names
+
+# Only what `vrgtask --help` needs is imported here: settings, the app
+# context, errors and text helpers are imported where they are used.
 
 __all__ = ["VrgtaskGroup", "cli", "main", "run"]
 
@@ -66,28 +73,15 @@ class VrgtaskGroup(LazyCommandGroup):
         verbosity = _peek_verbosity(sys.argv[1:] if args is None else list(args))
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.Abort as exc:
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, KeyboardInterrupt):
-                click.echo("Error: interrupted", err=True)
-                return ExitCode.INTERRUPTED
-            click.echo("Error: aborted", err=True)
-            return ExitCode.ERROR
-        except click.exceptions.ClickException as exc:
-            exc.show()
-            return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
-        except click.exceptions.Exit as exc:
+        except click.exceptions.Exit as exc:  # --help, --version, ctx.exit()
             return exc.exit_code
         except _ReaderGone:
-            return ExitCode.OK
-        except KeyboardInterrupt:
-            click.echo("Error: interrupted", err=True)
-            return ExitCode.INTERRUPTED
-        except Exception as exc:
-            return _report(exc, verbosity)
+            return 0
+        except (KeyboardInterrupt, Exception) as exc:
+            return _failed(exc, verbosity)
         finally:
             _APP.clear()
-        return int(result) if isinstance(result, int) else ExitCode.OK
+        return int(result) if isinstance(result, int) else 0
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -188,7 +182,33 @@ def _secrets() -> list[str]:
     return [s for app in _APP for s in app.settings.secrets()]
 
 
+def _failed(exc: BaseException, verbosity: int) -> int:
+    """The exit code of a run that did not succeed, its one line said on stderr.
+
+    Only this path loads the error classifier: ``--help`` never needs it.
+    """
+    from vrgtask.errors import ExitCode
+
+    if isinstance(exc, click.exceptions.Abort):
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            click.echo("Error: interrupted", err=True)
+            return ExitCode.INTERRUPTED
+        click.echo("Error: aborted", err=True)
+        return ExitCode.ERROR
+    if isinstance(exc, click.exceptions.ClickException):
+        exc.show()
+        return ExitCode.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo("Error: interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    return _report(exc, verbosity)
+
+
 def _report(exc: BaseException, verbosity: int) -> int:
+    from vrgtask.errors import classify
+    from vrgtask.text import escape_control, one_line, redact
+
     code, message = classify(exc)
     secrets = _secrets()
     if verbosity >= 1:
@@ -393,6 +413,8 @@ def cli(
 ) -> None:
     from vrgtask import config
     from vrgtask.context import AppContext
+    from vrgtask.errors import ConfigError
+    from vrgtask.text import one_line
 
     def warn(message: str) -> None:
         click.echo(f"Warning: {one_line(message)}", err=True)

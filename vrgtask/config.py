@@ -49,7 +49,6 @@ __all__ = [
     "ENV_VARS",
     "MAX_RETRY_BACKOFF",
     "MAX_RETRY_TOTAL",
-    "MAX_TIMEOUT",
     "OPTION_KEYS",
     "PROFILE_KEYS",
     "SANDBOX_HOST",
@@ -71,7 +70,6 @@ DEFAULT_RETRY_TOTAL = 3
 DEFAULT_RETRY_BACKOFF = 1.0
 #: Upper bounds of the numeric settings: a value above them is a typo (or
 #: hostile), refused with exit 3 (exit 2 for an option) naming the setting.
-MAX_TIMEOUT = 86400.0
 MAX_RETRY_TOTAL = 10
 MAX_RETRY_BACKOFF = 60.0
 #: The configuration file is read only if it is a regular file of at most this size.
@@ -425,6 +423,8 @@ def resolve(
 
     timeout = pick("timeout")
     if timeout is not None:
+        from vrgtask.params import MAX_TIMEOUT  # the bound --timeout declares
+
         where = f"timeout (from {sources['timeout']})"
         try:
             settings.timeout = float(timeout)

@@ -29,10 +29,10 @@ from vrgtask.formatters import (
     Row,
     Rows,
     escape_control,
-    formatter_names,
     load_formatter,
     value_text,
 )
+from vrgtask.params import OUTPUT_HELP, QUERY_HELP, QUIET_HELP, LazyChoice
 
 if TYPE_CHECKING:
     from pyvergeos import VergeClient
@@ -51,10 +51,6 @@ __all__ = [
     "lookup_path",
     "output_options",
 ]
-
-OUTPUT_HELP = "Output format."
-QUERY_HELP = "Print only this field of the result (dot paths allowed, e.g. settings_args.x)."
-QUIET_HELP = "Lists print keys only; confirmations are silent."
 
 
 def stdin_is_terminal() -> bool:
@@ -405,21 +401,6 @@ def get_app(ctx: click.Context | None = None) -> AppContext:
     if app is None:  # a command invoked outside the vrgtask group (tests)
         raise VrgtaskError("vrgtask command run outside the vrgtask group")
     return app
-
-
-class LazyChoice(click.Choice):  # type: ignore[type-arg]
-    """A Choice whose values are the registered formatter names, read when needed."""
-
-    def __init__(self) -> None:
-        super().__init__([], case_sensitive=True)
-
-    @property  # type: ignore[override]
-    def choices(self) -> Sequence[str]:
-        return formatter_names()
-
-    @choices.setter
-    def choices(self, value: Sequence[str]) -> None:
-        pass
 
 
 def _set_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

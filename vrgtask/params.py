@@ -6,11 +6,26 @@ imports no command module (click and the standard library only).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
-__all__ = ["FiniteFloat", "complete_profile"]
+__all__ = [
+    "MAX_TIMEOUT",
+    "OUTPUT_HELP",
+    "QUERY_HELP",
+    "QUIET_HELP",
+    "FiniteFloat",
+    "LazyChoice",
+    "complete_profile",
+]
+
+#: The longest ``--timeout`` (seconds) accepted anywhere.
+MAX_TIMEOUT = 86400.0
+OUTPUT_HELP = "Output format."
+QUERY_HELP = "Print only this field of the result (dot paths allowed, e.g. settings_args.x)."
+QUIET_HELP = "Lists print keys only; confirmations are silent."
 
 
 class FiniteFloat(click.FloatRange):
@@ -30,3 +45,20 @@ def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str
     from vrgtask.commands.completion import complete_profile as names
 
     return names(ctx, param, incomplete)
+
+
+class LazyChoice(click.Choice):  # type: ignore[type-arg]
+    """A Choice whose values are the registered formatter names, read when needed."""
+
+    def __init__(self) -> None:
+        super().__init__([], case_sensitive=True)
+
+    @property  # type: ignore[override]
+    def choices(self) -> Sequence[str]:
+        from vrgtask.plugins import formatter_names
+
+        return formatter_names()
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import re
 import subprocess
@@ -19,7 +19,7 @@ from vrgtask import plugins
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
-    monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(tmp_path / "cache" / "entry-points.json"))
+    monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(tmp_path / "cache" / "entry-points.cache"))
     plugins.clear()
     yield Path(plugins.cache_path())
     plugins.clear()
@@ -28,7 +28,7 @@ def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
 def test_first_run_scans_and_writes_the_cache(fresh: Path) -> None:
     names = [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]
     assert "task" in names
-    data = json.loads(fresh.read_text())
+    data = marshal.loads(fresh.read_bytes())  # noqa: S302 - the file the test made
     assert ["task", "vrgtask.commands.task:task", "vrgtask"] in data["groups"]["vrgtask.commands"]
     assert any(name == "table" for name, _, _ in data["groups"]["vrgtask.formatters"])
 
@@ -75,12 +75,12 @@ def test_corrupt_or_unwritable_cache_falls_back_to_scanning(
     fresh: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     fresh.parent.mkdir(parents=True)
-    fresh.write_text("{not json")
+    fresh.write_bytes(b"{not marshal data\xff")
     assert "task" in [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]
     plugins.clear()
     blocker = tmp_path / "blocked"
     blocker.write_text("a file where a directory should be")
-    monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(blocker / "entry-points.json"))
+    monkeypatch.setenv("VRGTASK_PLUGIN_CACHE", str(blocker / "entry-points.cache"))
     assert "task" in [ep.name for ep in plugins.entry_points(plugins.COMMANDS_GROUP)]
 
 

@@ -26,7 +26,6 @@ import click
 from vrgtask.commands._common import examples
 from vrgtask.config import (
     ENV_VARS,
-    MAX_TIMEOUT,
     PROFILE_KEYS,
     SECRET_KEYS,
     config_path,
@@ -36,7 +35,7 @@ from vrgtask.config import (
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.errors import ConfigError
 from vrgtask.formatters import Column, formatter_names
-from vrgtask.params import complete_profile
+from vrgtask.params import MAX_TIMEOUT, complete_profile
 from vrgtask.text import MASK, value_text
 
 __all__ = ["config", "validate_value"]

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from vrgtask.errors import VrgtaskError
+from vrgtask.plugins import formatter_names
 from vrgtask.text import escape_control, value_text
 
 __all__ = [
@@ -200,13 +201,6 @@ def cell_text(value: Any, column: Column) -> str:
     else:
         text = str(value)
     return escape_control(text)
-
-
-def formatter_names() -> list[str]:
-    """Registered formatter names, without importing any formatter."""
-    from vrgtask.plugins import FORMATTERS_GROUP, entry_points
-
-    return [ep.name for ep in entry_points(FORMATTERS_GROUP)]
 
 
 def load_formatter(name: str) -> Formatter:
