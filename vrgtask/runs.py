@@ -32,9 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-
-import click
+from typing import TYPE_CHECKING, Any
 
 from vrgtask.errors import (
     InterruptedWait,
@@ -43,6 +41,7 @@ from vrgtask.errors import (
     VrgtaskError,
     WaitTimeoutError,
 )
+from vrgtask.runopts import Timing
 
 if TYPE_CHECKING:
     from pyvergeos import VergeClient
@@ -50,21 +49,18 @@ if TYPE_CHECKING:
     from vrgtask.context import AppContext
 
 __all__ = [
-    "DEFAULT_START_TIMEOUT",
     "LOG_FIELDS",
     "Backoff",
     "LogMark",
     "Look",
     "RunOutcome",
     "RunWatch",
-    "Timing",
     "epoch_seconds",
     "last_run_moved",
     "log_mark",
     "parse_retry_after",
 ]
 
-DEFAULT_START_TIMEOUT = 30.0
 LOG_FIELDS = ["$key", "level", "text", "timestamp", "object_type", "object_name"]
 TASK_LOOK_FIELDS = ["$key", "name", "status", "last_run"]
 FAIL_LEVELS = frozenset({"error", "critical"})
@@ -546,58 +542,6 @@ def progress_visible(quiet: bool) -> bool:
 
 # -- what the commands share ------------------------------------------------
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-#: The longest ``--timeout`` accepted for a wait: a year, in seconds.
-MAX_WAIT = 365 * 86400
-
-
-def timing_options(func: F, *, prefix: str = "") -> F:
-    """``--timeout``, ``--start-timeout`` and ``--interval`` of a wait.
-
-    Every value must be a finite number (no nan, inf or 1e400) within bounds.
-    """
-    from vrgtask.params import FiniteFloat
-
-    func = click.option(
-        "--interval",
-        type=FiniteFloat(min=1, max=3600),
-        default=None,
-        metavar="SECONDS",
-        help=f"{prefix}a fixed time between checks (at least 1) [default: 1s, "
-        "growing to 10s on long runs].",
-    )(func)
-    func = click.option(
-        "--start-timeout",
-        type=FiniteFloat(min=0, max=MAX_WAIT),
-        default=DEFAULT_START_TIMEOUT,
-        show_default=True,
-        metavar="SECONDS",
-        help=f"{prefix}how long the run may stay queued before vrgtask gives up "
-        "(exit 1; the server accepted the request but the task did not start).",
-    )(func)
-    return click.option(
-        "--timeout",
-        type=FiniteFloat(min=0, max=MAX_WAIT),
-        default=300,
-        show_default=True,
-        metavar="SECONDS",
-        help=f"{prefix}give up waiting after this long (0 = no limit). Exit 9.",
-    )(func)
-
-
-def wait_options(func: F) -> F:
-    """``--wait`` and the :func:`timing_options`."""
-    func = timing_options(func, prefix="With --wait: ")
-    return click.option(
-        "--wait",
-        "-w",
-        is_flag=True,
-        help="Wait until the run has finished; its result "
-        "comes from the task log (exit 1 if it logged an error).",
-    )(func)
-
 
 def watch_read_task(app: AppContext, found: Any) -> RunWatch:
     """A RunWatch for a task read with :data:`TASK_LOOK_FIELDS` (its status and
@@ -635,14 +579,6 @@ def watch_task(
         mark=mark if mark is not None else log_mark(app.client),
         hint=command_hint(app, "task", "wait", key),
     )
-
-
-class Timing(NamedTuple):
-    """How long a wait may take: ``--timeout``, ``--start-timeout``, ``--interval``."""
-
-    timeout: float
-    start_timeout: float
-    interval: float | None
 
 
 def wait_shown(

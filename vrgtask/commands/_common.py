@@ -259,17 +259,29 @@ def resolve(
 
 
 class LinkedGroup(click.Group):
-    """A group that also offers some top-level commands under itself.
+    """A group that also offers some top-level commands under itself, and
+    sub-commands that live in other modules.
 
     ``links`` maps a sub-command name to the name of a command of the root
     group, so ``vrgtask task schedule list`` runs the very same command object
     as ``vrgtask schedule list``; nothing is defined twice and the link works
     for whatever plugin provides that root command.
+
+    ``lazy`` maps a sub-command name to ``module:attribute``: the module is
+    imported only when that sub-command is used or listed (``task history``
+    is not imported by ``task get``).
     """
 
-    def __init__(self, *args: Any, links: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        links: Mapping[str, str] | None = None,
+        lazy: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.links = dict(links or {})
+        self.lazy = dict(lazy or {})
 
     def _root_command(self, ctx: click.Context, name: str) -> click.Command | None:
         root = ctx.find_root()
@@ -278,12 +290,19 @@ class LinkedGroup(click.Group):
         return root.command.get_command(root, self.links[name])
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx))
+        names = set(super().list_commands(ctx)) | set(self.lazy)
         names.update(n for n in self.links if self._root_command(ctx, n) is not None)
         return sorted(names)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command), self.lazy[cmd_name]
+            self.add_command(command, cmd_name)
         if command is None and cmd_name in self.links:
             command = self._root_command(ctx, cmd_name)
         return command

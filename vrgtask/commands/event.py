@@ -37,7 +37,7 @@ from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
-from vrgtask.runs import Timing, wait_options
+from vrgtask.runopts import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:

@@ -31,21 +31,11 @@ from vrgtask.commands._common import (
     resolve,
     yes_option,
 )
-from vrgtask.commands.history import history_command
 from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column, Columns
-from vrgtask.hints import command_hint
 from vrgtask.owners import OwnerParam, OwnerRef, owner_with_table, resolve_owner
-from vrgtask.runs import (
-    TASK_LOOK_FIELDS,
-    Timing,
-    follow_run,
-    timing_options,
-    wait_options,
-    watch_read_task,
-)
-from vrgtask.verify import verify_write
+from vrgtask.runopts import Timing, timing_options, wait_options
 
 if TYPE_CHECKING:
     from pyvergeos.resources.tasks import Task
@@ -283,6 +273,8 @@ def run_fired_task(
     names no task (``task_key`` None) it is only fired, and reported with
     the row and columns ``unlinked()`` gives.
     """
+    from vrgtask.runs import TASK_LOOK_FIELDS, follow_run, watch_read_task
+
     if task_key is None:
         fire()
         app.done(what, *unlinked())
@@ -311,6 +303,9 @@ def _write_and_verify(
     it was sent), as the SDK's own create/update; a field the server took
     but did not apply ends the command with exit 1 (see vrgtask.verify).
     """
+    from vrgtask.hints import command_hint
+    from vrgtask.verify import verify_write
+
     client = app.client
     if method == "POST":
         receipt = client._request("POST", "tasks", json_data=body)
@@ -341,6 +336,7 @@ def _done(app: AppContext, verb: str, task: Any, extra: str = "") -> None:
 @click.group(
     cls=LinkedGroup,
     links={"schedule": "schedule", "trigger": "trigger", "event": "event", "script": "script"},
+    lazy={"history": "vrgtask.commands.history:history_command"},
     epilog=examples(
         "vrgtask task list --running",
         "vrgtask task run nightly-snapshot --wait",
@@ -353,9 +349,6 @@ def task() -> None:
     TASK arguments take a name or a key. A name shared by several tasks is
     refused (exit 7) and the matching keys are listed.
     """
-
-
-task.add_command(history_command)  # ``task history`` lives in vrgtask/commands/history.py
 
 
 @fans_out()
@@ -576,6 +569,7 @@ def run_task(
     waiting (exit 130); the task keeps running.
     """
     from vrgtask.actions import send_action
+    from vrgtask.runs import TASK_LOOK_FIELDS, follow_run, watch_read_task
 
     app = get_app()
     found = find_task(app, task_ref, fields=list(TASK_LOOK_FIELDS))
@@ -610,7 +604,7 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
     --start-timeout, 9 on --timeout. Ctrl-C stops waiting (exit 130); the
     task keeps running.
     """
-    from vrgtask.runs import LogMark, epoch_seconds
+    from vrgtask.runs import TASK_LOOK_FIELDS, LogMark, epoch_seconds, watch_read_task
 
     app = get_app()
     found = find_task(app, task_ref, fields=list(TASK_LOOK_FIELDS))

@@ -32,7 +32,7 @@ from vrgtask.context import AppContext, get_app, output_options
 from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 from vrgtask.hints import command_hint
-from vrgtask.runs import Timing, wait_options
+from vrgtask.runopts import Timing, wait_options
 from vrgtask.verify import verify_write
 
 if TYPE_CHECKING:
