@@ -571,3 +571,54 @@ def test_connection_errors_leave_out_the_request_url(
     assert out.exit_code == 10
     assert "fields=" not in out.stderr
     assert "Max retries exceeded (Caused by X)" in out.stderr
+
+
+def _vrgtask_modules_after(argv: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The vrgtask (and pyvergeos) modules a fresh ``main(argv)`` imported."""
+    probe = (
+        "import contextlib, io, sys\n"
+        "from vrgtask.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main({argv!r})\n"
+        "print('CODE=' + str(code), file=sys.stderr)\n"
+        "print('MODULES=' + ','.join(sorted(m for m in sys.modules "
+        "if m.startswith(('vrgtask', 'pyvergeos')))), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, **(env or {})},
+    )
+    lines = out.stderr.strip().splitlines()
+    assert lines[-2] == "CODE=0", out.stderr
+    return set(lines[-1].removeprefix("MODULES=").split(","))
+
+
+def test_help_loads_neither_settings_nor_app_context_nor_error_classifier() -> None:
+    _vrgtask_modules_after(["--help"])  # the first run after an install fills the plugin cache
+    loaded = _vrgtask_modules_after(["--help"])
+    assert loaded <= {"vrgtask", "vrgtask.cli", "vrgtask.loader", "vrgtask.params"} | {
+        "vrgtask.plugins"
+    }, loaded
+
+
+def test_task_get_loads_no_run_machinery_no_history_and_no_unused_sdk_module(
+    tmp_path: Any,
+) -> None:
+    loaded = _vrgtask_modules_after(
+        ["--sandbox", "task", "get", "nightly-snapshot", "-o", "json"],
+        env={"VRGTASK_SANDBOX_STATE": str(tmp_path / "state.json")},
+    )
+    assert "vrgtask.commands.task" in loaded
+    assert "pyvergeos.resources.tasks" in loaded
+    for unused in (
+        "vrgtask.runs",
+        "vrgtask.verify",
+        "vrgtask.commands.history",
+        "vrgtask.fleet",
+        "pyvergeos.resources.api_keys",  # one of the modules pyvergeos' __init__ imports
+    ):
+        assert unused not in loaded
