@@ -20,7 +20,9 @@ Why vrgtask hands the SDK a session of its own (``VergeClient(session=...)``):
   so a server trickling a byte a second would keep vrgtask waiting forever.
   :class:`CliSession` bounds each request as a whole -- connecting, sending,
   the answer's headers and body, retries and their back-off -- by
-  ``--timeout`` (exit 9).
+  ``--timeout`` (exit 9), in any thread: a timer signal on the main thread,
+  and in the worker threads of a fleet a deadline that every socket
+  operation and back-off sleep of the request is held to (:func:`_deadline`).
 * Broken reads: a connection that breaks while the answer's body is read is
   retried for GET, like a failure before the answer (urllib3 does not see the
   body being read).
@@ -38,15 +40,19 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import ssl
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
 from urllib3.util.retry import Retry
 
 from vrgtask import sdk
@@ -61,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RETRY_STATUSES",
+    "BoundedAdapter",
     "CliSession",
     "RequestTimeoutError",
     "check_answer",
@@ -99,34 +106,193 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port if port is not None else default
 
 
+#: The deadline of the request this thread is sending where no signal can
+#: interrupt it: ``bound`` is (monotonic time, message) or absent.
+_LOCAL = threading.local()
+
+
+def _remaining() -> float | None:
+    """Seconds left of the deadline of this thread's request (None: none).
+
+    Raises :class:`RequestTimeoutError` once the deadline has passed.
+    """
+    bound: tuple[float, str] | None = getattr(_LOCAL, "bound", None)
+    if bound is None:
+        return None
+    deadline, message = bound
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise RequestTimeoutError(message)
+    return left
+
+
+def _pause(seconds: float) -> None:
+    """``time.sleep(seconds)``, but never past this thread's request
+    deadline: when that comes first, :class:`RequestTimeoutError`."""
+    end = time.monotonic() + seconds
+    while True:
+        wanted = end - time.monotonic()
+        if wanted <= 0:
+            return
+        left = _remaining()
+        time.sleep(wanted if left is None else min(wanted, left))
+
+
 @contextlib.contextmanager
 def _deadline(seconds: float, message: str) -> Iterator[None]:
     """Raise :class:`RequestTimeoutError` in this thread after ``seconds``.
 
-    A real-time timer interrupts whatever blocks (a socket read that keeps
-    receiving one byte at a time, a back-off sleep). Only the main thread
-    receives signals: elsewhere, and where there is no ``setitimer``, the
-    per-operation socket timeout is all there is.
+    On the main thread (where there is ``setitimer``) a real-time timer
+    interrupts whatever blocks: a socket read that keeps receiving one byte
+    at a time, a back-off sleep.
+
+    Signals reach only the main thread, so elsewhere (the worker threads of a
+    fleet) the deadline is kept in a thread-local that the request's own
+    operations consult: every socket operation of the connections made by
+    :class:`BoundedAdapter` waits at most the time left (a trickling server
+    cannot stretch the request by answering each read in time), back-off
+    sleeps end at the deadline, and a transport error raised after the
+    deadline is reported as the timeout it is. No thread is started.
     """
-    usable = (
-        seconds > 0
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    if seconds <= 0:
         yield
         return
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
 
-    def expire(_signum: int, _frame: Any) -> None:
-        raise RequestTimeoutError(message)
+        def expire(_signum: int, _frame: Any) -> None:
+            raise RequestTimeoutError(message)
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+
+    outer = getattr(_LOCAL, "bound", None)
+    deadline = time.monotonic() + seconds
+    if outer is not None:
+        deadline = min(deadline, outer[0])
+    _LOCAL.bound = (deadline, message)
     try:
         yield
+    except OSError as exc:  # requests' exceptions are OSErrors too
+        if time.monotonic() >= deadline:
+            raise RequestTimeoutError(message) from exc
+        raise
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _LOCAL.bound = outer
+
+
+def _clamp(timeout: Any, left: float) -> float:
+    """A socket timeout no longer than ``left`` (``timeout`` may be None or
+    urllib3's "default" marker: no bound of its own)."""
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        return min(float(timeout), left)
+    return left
+
+
+class _BoundedSSLSocket(ssl.SSLSocket):
+    """A TLS socket whose every send and receive waits at most what is left
+    of this thread's request deadline (see :func:`_deadline`); without one,
+    the timeout urllib3 set. Sockets become one in :class:`_BoundedConnection`.
+    """
+
+    _vrgtask_timeout: float | None
+
+    def settimeout(self, value: float | None) -> None:
+        self._vrgtask_timeout = value
+        super().settimeout(value)
+
+    def _tighten(self) -> None:
+        wanted = self._vrgtask_timeout
+        left = _remaining()
+        if left is not None:
+            wanted = _clamp(wanted, left)
+        if self.gettimeout() != wanted:
+            super().settimeout(wanted)
+
+    def recv(self, *args: Any, **kwargs: Any) -> bytes:
+        self._tighten()
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args: Any, **kwargs: Any) -> int:
+        self._tighten()
+        return super().recv_into(*args, **kwargs)
+
+    def send(self, *args: Any, **kwargs: Any) -> int:
+        self._tighten()
+        return super().send(*args, **kwargs)
+
+    def sendall(self, *args: Any, **kwargs: Any) -> None:
+        self._tighten()
+        super().sendall(*args, **kwargs)
+
+
+def _bind(sock: Any, timeout: Any) -> None:
+    """Make a freshly connected TLS socket a :class:`_BoundedSSLSocket`
+    (the same layout: only its methods change), whose own timeout is
+    ``timeout`` (a number, or none); anything else is left alone."""
+    if type(sock) is not ssl.SSLSocket:
+        return
+    sock.__class__ = _BoundedSSLSocket
+    number = isinstance(timeout, int | float) and not isinstance(timeout, bool)
+    cast(_BoundedSSLSocket, sock)._vrgtask_timeout = float(timeout) if number else None
+
+
+class _BoundedConnection(HTTPSConnection):
+    """An HTTPS connection held to the deadline of this thread's request:
+    the TCP connection and the TLS handshake wait at most the time left, and
+    its socket is a :class:`_BoundedSSLSocket`."""
+
+    def _new_conn(self) -> Any:
+        left = _remaining()
+        if left is None:
+            return super()._new_conn()
+        requested = self.timeout
+        self.timeout = _clamp(requested, left)
+        try:
+            sock = super()._new_conn()
+        finally:
+            self.timeout = requested
+        try:
+            left = _remaining()  # what the TCP connection left to the TLS handshake
+            if left is not None:
+                sock.settimeout(_clamp(requested, left))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def connect(self) -> None:
+        requested = self.timeout
+        super().connect()
+        _bind(self.sock, requested)
+
+
+class _BoundedPool(HTTPSConnectionPool):
+    ConnectionCls = _BoundedConnection
+
+
+def _bound_pools(manager: PoolManager) -> PoolManager:
+    manager.pool_classes_by_scheme = {"http": HTTPConnectionPool, "https": _BoundedPool}
+    return manager
+
+
+class _BoundedRetry(Retry):
+    """urllib3's retries, whose back-off and ``Retry-After`` waits end at
+    the request's deadline (:func:`_pause`)."""
+
+    def sleep(self, response: Any = None) -> None:
+        wait = 0.0
+        if self.respect_retry_after_header and response:
+            wait = self.get_retry_after(response) or 0.0
+        if not wait:
+            wait = self.get_backoff_time()
+        if wait > 0:
+            _pause(wait)
 
 
 #: Tables whose keys are text, not numbers (vergeos-api.md: volumes by SHA-1,
@@ -256,7 +422,7 @@ class CliSession(requests.Session):
                         request=request,
                     ) from exc
                 attempt += 1
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), _BACKOFF_MAX))
+                _pause(min(self.backoff * 2 ** (attempt - 1), _BACKOFF_MAX))
 
     def _check(self, request: requests.PreparedRequest, response: requests.Response) -> None:
         if not response.content:
@@ -307,7 +473,23 @@ class CliSession(requests.Session):
         return merged
 
 
-class UnverifiedAdapter(HTTPAdapter):
+class BoundedAdapter(HTTPAdapter):
+    """The HTTPS adapter of every real server: its connections keep the
+    deadline of the request in any thread (see :func:`_deadline`)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _bound_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        fresh = proxy not in self.proxy_manager
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if fresh:
+            _bound_pools(manager)
+        return manager
+
+
+class UnverifiedAdapter(BoundedAdapter):
     """For ``--insecure``: connections get a TLS context that verifies nothing.
 
     Without a context of its own, urllib3 loads the system CA store into a
@@ -386,7 +568,7 @@ def make_session(
         state = settings.sandbox_state or default_state_path()
         session.mount("https://", SandboxAdapter(Emulator(FileStore(state))))
     else:
-        retry = Retry(
+        retry = _BoundedRetry(
             total=settings.retry_total,
             connect=settings.retry_total,
             read=settings.retry_total,
@@ -398,7 +580,7 @@ def make_session(
             raise_on_status=False,
             respect_retry_after_header=True,
         )
-        adapter = HTTPAdapter if settings.verify_ssl else UnverifiedAdapter
+        adapter = BoundedAdapter if settings.verify_ssl else UnverifiedAdapter
         session.mount("https://", adapter(max_retries=retry, pool_maxsize=4))
     if verbosity >= 2:
         emit = write or (lambda line: print(line, file=sys.stderr))
