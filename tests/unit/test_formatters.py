@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -207,14 +208,15 @@ def test_json_rows_are_the_standard_encoding_one_per_line() -> None:
     assert [line.strip().rstrip(",") for line in lines[1:-1]] == [expected.encode(r) for r in rows]
 
 
-@pytest.mark.parametrize("count", [0, 1, 2, 499, 500, 501, 1234])
-def test_json_written_in_pieces_is_the_same_text(count: int) -> None:
-    rows = [{"$key": i, "name": f"task-{i}", "ok": i % 2 == 0} for i in range(count)]
+@pytest.mark.parametrize("count", [0, 1, 2, 499, 500, 501, 1000, 1234])
+@pytest.mark.parametrize("kind", [dict, MappingProxyType])
+def test_json_written_in_pieces_is_the_same_text(count: int, kind: Any) -> None:
+    rows = [kind({"$key": i, "name": f"task-{i}", "ok": i % 2 == 0}) for i in range(count)]
     pieces: list[str] = []
     JsonFormatter().write_list(rows, COLUMNS, PLAIN, pieces.append)
     assert "".join(pieces) == JsonFormatter().format_list(rows, COLUMNS, PLAIN) + "\n"
     assert len(pieces) <= 2 + count // 500  # a few hundred rows per write
-    assert json.loads("".join(pieces)) == rows
+    assert json.loads("".join(pieces)) == [dict(row) for row in rows]
 
 
 def test_other_formats_write_their_text_once() -> None:

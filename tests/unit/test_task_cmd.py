@@ -767,6 +767,49 @@ def test_list_rows_built_at_once_equal_rows_built_one_by_one(changes: dict[str, 
     assert list(_ROW_TEMPLATE) == list(expected[1])
 
 
+def test_rows_sent_in_row_order_are_used_as_they_are_and_others_are_copied() -> None:
+    from vrgtask.commands.task import _ROW_TEMPLATE, task_rows
+
+    in_order = {name: PLAIN[name] for name in _ROW_TEMPLATE if name in PLAIN}
+    assert list(in_order) == list(_ROW_TEMPLATE)  # PLAIN holds every field of a row
+    same = [dict(in_order) for _ in range(3)]
+    rows = task_rows(same, MagicMock())
+    assert all(row is sent for row, sent in zip(rows[1:], same[1:], strict=True))
+    shuffled = [dict(reversed(list(in_order.items()))) for _ in range(3)]
+    copied = task_rows(shuffled, MagicMock())
+    assert all(row is not sent for row, sent in zip(copied[1:], shuffled[1:], strict=True))
+    assert [list(r) for r in copied] == [list(_ROW_TEMPLATE)] * 3
+    assert copied == rows
+    mixed = [dict(in_order), dict(in_order), shuffled[0], dict(in_order)]
+    rows = task_rows(mixed, MagicMock())
+    assert [row is sent for row, sent in zip(rows, mixed, strict=True)][1:] == [True, False, True]
+    assert [list(r) for r in rows] == [list(_ROW_TEMPLATE)] * 4
+
+
+def test_task_list_asks_for_its_fields_in_row_order() -> None:
+    from vrgtask.commands.task import _ROW_TEMPLATE, in_row_order
+
+    asked = in_row_order(
+        [
+            "events_count",
+            "count(triggers) as triggers_count",
+            "zzz",
+            "owner#$display as owner_display",
+            "name",
+            "$key",
+        ]
+    )
+    assert asked == [
+        "$key",
+        "name",
+        "owner#$display as owner_display",
+        "count(triggers) as triggers_count",
+        "events_count",
+        "zzz",
+    ]
+    assert list(_ROW_TEMPLATE).index("owner_display") < list(_ROW_TEMPLATE).index("events_count")
+
+
 def test_list_rows_built_at_once_raise_what_one_by_one_raises() -> None:
     from vrgtask.commands.task import task_rows
 

@@ -99,6 +99,19 @@ def task_fields(client: Any, *extra: str, omit: tuple[str, ...] = ()) -> list[st
     return list(dict.fromkeys(wanted))
 
 
+def in_row_order(fields: list[str]) -> list[str]:
+    """``fields`` in the order of a list row's keys (an alias ``x as name``
+    counts as ``name``; fields a row does not hold come last). A server that
+    answers in the order asked saves every row a copy (:func:`_rows_as_sent`).
+    """
+    order = {name: index for index, name in enumerate(_ROW_TEMPLATE)}
+
+    def position(field: str) -> int:
+        return order.get(field.rpartition(" as ")[2].strip(), len(order))
+
+    return sorted(fields, key=position)
+
+
 def task_to_row(task: Any, *, projection_checked: bool = False) -> dict[str, Any]:
     """One task as a plain row.
 
@@ -191,6 +204,7 @@ _ROW_TEMPLATE: dict[str, Any] = {
     "triggers_count": 0,
     "events_count": 0,
 }
+_ROW_FIELDS = tuple(_ROW_TEMPLATE)
 _FLAG = frozenset({bool, type(None)})
 _KEPT_TYPES = {
     "$key": frozenset({int}),
@@ -214,15 +228,18 @@ def _rows_as_sent(tasks: list[Any]) -> list[dict[str, Any]] | None:
     the description and the display names, true/false/null for the flags). Then each
     row is the template updated with the server's row, which the
     interpreter builds in C: for 10,000 tasks several times faster than row
-    by row. None otherwise: the caller converts row by row, as always (and
+    by row; a server row that already holds exactly the row's fields in the
+    row's order (``task list`` asks for them in that order) is the row
+    itself, not copied. None otherwise: the caller converts row by row, as always (and
     raises what a malformed value raises).
     """
     from operator import itemgetter
 
     if not set(map(type, tasks)) <= {dict}:
         return None
-    rows = list(map(_ROW_TEMPLATE.__or__, tasks))
-    if not set(map(len, rows)) <= {len(_ROW_TEMPLATE)}:
+    fields, template = _ROW_FIELDS, _ROW_TEMPLATE
+    rows = [task if tuple(task) == fields else template | task for task in tasks]
+    if not set(map(len, rows)) <= {len(template)}:
         return None  # a field no row shows (settings_args, ...)
     for name, kept in _KEPT_TYPES.items():
         if not set(map(type, map(itemgetter(name), rows))) <= kept:
@@ -385,7 +402,7 @@ def list_tasks(
     tasks = list_plain_tasks(
         manager,
         filter=filter_ or None,
-        fields=task_fields(client, omit=LIST_OMITS),
+        fields=in_row_order(task_fields(client, omit=LIST_OMITS)),
         running=True if running else None,
         enabled=enabled_only,
         status=status,
