@@ -5,6 +5,13 @@ The command draws itself once per round exactly as it would without
 and replaces the screen in one write, under a header line. Without a
 terminal ``--watch`` is a usage error (exit 2) raised before any request.
 Ctrl-C ends the watch with exit 0.
+
+Every round costs the command's requests again, and VergeOS limits the
+requests of an API key (the API guide: 1,000 an hour). A round the server
+refuses with 429 does not end the watch: the last frame stays on screen
+under a note, and the next round waits twice as long each time (from
+``WATCH_THROTTLED`` seconds, or the server's Retry-After, up to
+``WATCH_THROTTLED_MAX``), until a round gets through.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ __all__ = [
 WATCH_DEFAULT = 5.0
 WATCH_MIN = 2.0
 WATCH_MAX = 86400.0
+#: The first wait after a round refused with 429, and the longest (seconds).
+WATCH_THROTTLED = 30.0
+WATCH_THROTTLED_MAX = 600.0
 #: Cursor home, then clear the screen: the next frame replaces the last.
 CLEAR = "\x1b[H\x1b[2J"
 
@@ -103,21 +113,52 @@ def check_watch(watch: float | None) -> None:
         )
 
 
+def _throttled(exc: BaseException) -> float | None:
+    """The server refused the round with 429: seconds it asked to wait
+    (Retry-After, when the answer carried one), else 0; None otherwise."""
+    if getattr(exc, "status_code", None) != 429:
+        return None
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    from vrgtask.runs import parse_retry_after
+
+    return parse_retry_after(headers.get("Retry-After")) or 0.0
+
+
 def watch_loop(title: str, interval: float, draw: Callable[[], Any]) -> int:
     """Call ``draw`` every ``interval`` seconds, showing its output in place.
 
     Returns 0 when the user presses Ctrl-C. A failure inside ``draw`` ends
-    the watch through the usual error path.
+    the watch through the usual error path, except a round refused with
+    429, which makes the watch back off (see the module's docstring).
     """
+    last = ""
+    backoff = 0.0
     try:
         while True:
             frame = io.StringIO()
-            with contextlib.redirect_stdout(frame), contextlib.redirect_stderr(frame):
-                draw()
+            wait, note = interval, ""
+            try:
+                with contextlib.redirect_stdout(frame), contextlib.redirect_stderr(frame):
+                    draw()
+            except Exception as exc:
+                asked = _throttled(exc)
+                if asked is None:
+                    raise
+                backoff = min(max(backoff * 2, WATCH_THROTTLED, interval), WATCH_THROTTLED_MAX)
+                wait = max(backoff, asked)
+                note = (
+                    f"The server is limiting requests (HTTP 429): next refresh in {wait:g}s. "
+                    "A longer --watch interval asks less often.\n\n"
+                )
+                body = last
+            else:
+                backoff = 0.0
+                body = last = frame.getvalue()
             stamp = local_now().strftime("%a %Y-%m-%d %H:%M:%S")
             header = f"Every {interval:g}s: {title}    {stamp}    (Ctrl-C to stop)"
-            click.echo(f"{CLEAR}{header}\n\n{frame.getvalue()}", nl=False, color=True)
-            time.sleep(interval)
+            click.echo(f"{CLEAR}{header}\n\n{note}{body}", nl=False, color=True)
+            time.sleep(wait)
     except KeyboardInterrupt:
         click.echo("")
         return 0
