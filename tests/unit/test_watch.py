@@ -43,7 +43,7 @@ def sleeps(mocker: MockerFixture) -> list[float]:
         if len(waits) >= 6:
             raise KeyboardInterrupt
 
-    mocker.patch.object(_watch.time, "sleep", side_effect=sleep)
+    mocker.patch("vrgtask.commands._watch.time.sleep", side_effect=sleep)
     return waits
 
 
