@@ -385,7 +385,21 @@ class CliSession(requests.Session):
     #: Retries of a GET whose answer broke while its body was read.
     read_retries: int = 0
     backoff: float = 0.0
-    _sending = False
+
+    @property
+    def _sending(self) -> bool:
+        """Whether this thread is inside :meth:`send` (a redirect's follow-up
+        is sent from there). Per thread: a command may send reads at once
+        (vrgtask.together), each one bounded and checked on its own."""
+        return bool(getattr(self._threads(), "sending", False))
+
+    @_sending.setter
+    def _sending(self, value: bool) -> None:
+        self._threads().sending = value
+
+    def _threads(self) -> threading.local:
+        local: threading.local = self.__dict__.setdefault("_per_thread", threading.local())
+        return local
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if self._sending:  # the follow-up of a redirect: already bounded

@@ -5,6 +5,8 @@ and whose schedule is enabled. Each schedule that active triggers point at is
 asked once for its upcoming times (the schedule ``get_schedule`` action, as
 ``schedule show`` asks it), never once per trigger, so the command costs
 three requests (connection check, tasks, triggers) plus one per schedule.
+Reads that do not depend on each other are sent at once (vrgtask.together):
+tasks with triggers, and every schedule after the first.
 """
 
 from __future__ import annotations
@@ -128,8 +130,9 @@ def collect_agenda(
     if end < start:  # a fixed --until that a --watch has outlived
         return result
     seen: set[tuple[int, int, int]] = set()
-    for schedule_key in sorted(by_schedule):
-        entries = ask_schedule(client, schedule_key, ask, start, end)
+    keys = sorted(by_schedule)
+    answers = _ask_schedules(client, keys, ask, start, end)
+    for schedule_key, entries in zip(keys, answers, strict=True):
         epochs: list[int] = []
         bad = 0
         for entry in entries:
@@ -167,6 +170,27 @@ def collect_agenda(
     return result
 
 
+def _ask_schedules(
+    client: VergeClient, keys: Sequence[int], ask: int, start: int, end: int
+) -> list[Any]:
+    """Each schedule's runs in ``[start, end]``, in the order of ``keys``.
+
+    The first schedule is asked alone: it settles which form of the action
+    the server takes (vrgtask.actions remembers it); the others are asked at
+    once (vrgtask.together), each in that form.
+    """
+    if not keys:
+        return []
+    from vrgtask.together import read_together
+
+    first = ask_schedule(client, keys[0], ask, start, end)
+
+    def asker(key: int) -> Any:
+        return lambda: ask_schedule(client, key, ask, start, end)
+
+    return [first, *read_together([asker(key) for key in keys[1:]])]
+
+
 def _window_text(start: int, end: int) -> str:
     return f"{format_local(start)} to {format_local(end)}"
 
@@ -192,9 +216,15 @@ def _draw(
         enabled = {int(found.key): str(found.get("name"))}
         triggers = client.task_schedule_triggers.list(task=int(found.key))
     else:
-        tasks = client.tasks.list(enabled=True, fields=["$key", "name"])
+        from vrgtask.together import read_together
+
+        tasks, triggers = read_together(
+            [
+                lambda: client.tasks.list(enabled=True, fields=["$key", "name"]),
+                client.task_schedule_triggers.list,
+            ]
+        )
         enabled = {int(t.key): str(t.get("name")) for t in tasks}
-        triggers = client.task_schedule_triggers.list()
     active = active_triggers(triggers, enabled)
     result = collect_agenda(client, active, enabled, start, end, limit)
     if not app.quiet:

@@ -14,6 +14,7 @@ Every URL, whatever its host, is answered by the emulator.
 from __future__ import annotations
 
 import io
+import threading
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -46,12 +47,18 @@ def _body_bytes(body: Any) -> bytes:
 
 
 class SandboxAdapter(BaseAdapter):
-    """A transport adapter answering every request from ``emulator``."""
+    """A transport adapter answering every request from ``emulator``.
+
+    Requests sent at once (from several threads) are answered one after the
+    other, as the HTTPS server does: the emulator and its state file are not
+    shared between concurrent requests.
+    """
 
     def __init__(self, emulator: Emulator, log: RequestLog | None = None) -> None:
         super().__init__()
         self.emulator = emulator
         self.log = log
+        self._lock = threading.Lock()
 
     def send(
         self,
@@ -68,9 +75,10 @@ class SandboxAdapter(BaseAdapter):
         parts = urlsplit(url)
         headers = dict(request.headers.items())
         try:
-            reply = self.emulator.handle(
-                method, parts.path, parts.query, headers, _body_bytes(request.body)
-            )
+            with self._lock:
+                reply = self.emulator.handle(
+                    method, parts.path, parts.query, headers, _body_bytes(request.body)
+                )
         except SandboxError:
             raise  # the state file or a setting: the CLI reports it as such (exit 3)
         except Exception as exc:  # a bug: an HTTP 500 as over HTTPS, not a "connection" error
