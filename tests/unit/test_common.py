@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from support import TASK_DATA, sdk_object
 
-from vrgtask.commands._common import deleted_row, require_changes, yes_option
+from vrgtask.commands._common import confirm_delete, deleted_row, require_changes, yes_option
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,41 @@ def test_deleted_row() -> None:
     task = sdk_object(Task, TASK_DATA)
     assert deleted_row(task) == {"$key": task.key, "name": task.get("name"), "deleted": True}
     assert deleted_row(task, {"x": 1}, n=2) == {"x": 1, "n": 2, "deleted": True}
+
+
+def test_confirm_delete_asks_then_deletes_then_reports_the_deleted_row(mocker: Any) -> None:
+    from pyvergeos.resources.tasks import Task
+
+    task = sdk_object(Task, TASK_DATA)
+    steps = mocker.MagicMock()
+    confirm_delete(
+        steps.app,
+        task,
+        steps.delete,
+        yes=True,
+        ask="Delete it?",
+        told="Deleted it",
+        row={"$key": task.key, "x": 1},
+        columns=["c"],
+        n=2,
+    )
+    assert steps.mock_calls == [
+        mocker.call.app.confirm("Delete it?", yes=True),
+        mocker.call.delete(task.key),
+        mocker.call.app.done(
+            "Deleted it", {"$key": task.key, "x": 1, "n": 2, "deleted": True}, ["c"]
+        ),
+    ]
+
+
+def test_confirm_delete_deletes_nothing_when_refused(mocker: Any) -> None:
+    from pyvergeos.resources.tasks import Task
+
+    task = sdk_object(Task, TASK_DATA)
+    app = mocker.MagicMock()
+    app.confirm.side_effect = click.Abort()
+    delete = mocker.MagicMock()
+    with pytest.raises(click.Abort):
+        confirm_delete(app, task, delete, yes=False, ask="Delete it?", told="Deleted it")
+    delete.assert_not_called()
+    app.done.assert_not_called()

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
     from pyvergeos.resources.base import ResourceManager, ResourceObject
 
+    from vrgtask.context import AppContext
+    from vrgtask.formatters import Columns
+
     R = TypeVar("R", bound=ResourceObject)
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "JsonObject",
     "LinkedGroup",
     "add_toggles",
+    "confirm_delete",
     "deleted_row",
     "enabled_filter",
     "examples",
@@ -344,6 +348,25 @@ def deleted_row(found: Any, row: Mapping[str, Any] | None = None, **extra: Any) 
     """What a delete prints: ``row`` (default: the key and name of ``found``), deleted."""
     base = {"$key": int(found.key), "name": found.get("name")} if row is None else dict(row)
     return {**base, **extra, "deleted": True}
+
+
+def confirm_delete(
+    app: AppContext,
+    found: Any,
+    delete: Callable[[Any], object],
+    *,
+    yes: bool,
+    ask: str,
+    told: str,
+    row: Mapping[str, Any] | None = None,
+    columns: Columns = (),
+    **extra: Any,
+) -> None:
+    """Ask ``ask``, ``delete(found.key)``, then report ``told`` with the
+    :func:`deleted_row` of ``found`` (``row`` and ``extra`` as there)."""
+    app.confirm(ask, yes=yes)
+    delete(found.key)
+    app.done(told, deleted_row(found, row, **extra), columns)
 
 
 def require_changes(changes: Mapping[str, Any]) -> dict[str, Any]:

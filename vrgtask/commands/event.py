@@ -20,7 +20,7 @@ from vrgtask.commands._common import (
     KEY,
     NAME_OR_KEY,
     JsonObject,
-    deleted_row,
+    confirm_delete,
     examples,
     format_json,
     nonempty,
@@ -324,10 +324,16 @@ def delete_event(event_key: int, yes: bool) -> None:
     """Delete an event trigger (the task stays)."""
     app = get_app()
     found = _get_event(app, event_key)
-    app.confirm(f"Delete {_label(found)} that runs {_task_label(found)}?", yes=yes)
-    app.client.task_events.delete(found.key)
-    row = deleted_row(found, event_to_row(found))
-    app.done(f"Deleted {_label(found)} that ran {_task_label(found)}", row, EVENT_COLUMNS)
+    confirm_delete(
+        app,
+        found,
+        app.client.task_events.delete,
+        yes=yes,
+        ask=f"Delete {_label(found)} that runs {_task_label(found)}?",
+        told=f"Deleted {_label(found)} that ran {_task_label(found)}",
+        row=event_to_row(found),
+        columns=EVENT_COLUMNS,
+    )
 
 
 @event.command(

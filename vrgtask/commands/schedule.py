@@ -20,7 +20,7 @@ from vrgtask.commands._common import (
     BOOL_STYLES,
     NAME_OR_KEY,
     add_toggles,
-    deleted_row,
+    confirm_delete,
     enabled_filter,
     examples,
     format_yes_no,
@@ -542,12 +542,15 @@ def delete_schedule(schedule_ref: str, yes: bool) -> None:
 
     app = get_app()
     found = find_schedule(app, schedule_ref)
-    app.confirm(f"Delete {_label(found)}?", yes=yes)
-    try:
-        app.client.task_schedules.delete(found.key)
-    except SdkConflictError as exc:
-        raise ConflictError(_conflict_message(app, found, exc)) from exc
-    app.done(f"Deleted {_label(found)}", deleted_row(found))
+
+    def delete(key: int) -> None:
+        try:
+            app.client.task_schedules.delete(key)
+        except SdkConflictError as exc:
+            raise ConflictError(_conflict_message(app, found, exc)) from exc
+
+    ask, told = f"Delete {_label(found)}?", f"Deleted {_label(found)}"
+    confirm_delete(app, found, delete, yes=yes, ask=ask, told=told)
 
 
 def _toggle(schedule_ref: str, enable: bool) -> None:

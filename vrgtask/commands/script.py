@@ -24,7 +24,7 @@ import click
 from vrgtask.commands._common import (
     NAME_OR_KEY,
     JsonObject,
-    deleted_row,
+    confirm_delete,
     examples,
     format_json,
     nonempty,
@@ -383,14 +383,16 @@ def delete_script(script_ref: str, yes: bool) -> None:
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME_TASKS)
     tasks = found.task_count
-    app.confirm(
-        f"Delete {_label(found)} and the {_plural(tasks, 'task')} it owns "
-        "(tasks that run a script are deleted with it)?",
+    confirm_delete(
+        app,
+        found,
+        app.client.task_scripts.delete,
         yes=yes,
+        ask=f"Delete {_label(found)} and the {_plural(tasks, 'task')} it owns "
+        "(tasks that run a script are deleted with it)?",
+        told=f"Deleted {_label(found)} and the {_plural(tasks, 'task')} it owned",
+        task_count=tasks,
     )
-    app.client.task_scripts.delete(found.key)
-    row = deleted_row(found, task_count=tasks)
-    app.done(f"Deleted {_label(found)} and the {_plural(tasks, 'task')} it owned", row)
 
 
 @script.command(

@@ -19,7 +19,7 @@ from vrgtask.commands._common import (
     JsonObject,
     LinkedGroup,
     add_toggles,
-    deleted_row,
+    confirm_delete,
     enabled_filter,
     examples,
     format_epoch,
@@ -523,9 +523,14 @@ def delete_task(task_ref: str, yes: bool) -> None:
     """Delete a task (its triggers and events go with it)."""
     app = get_app()
     found = find_task(app, task_ref)
-    app.confirm(f"Delete {_label(found)} and its triggers and events?", yes=yes)
-    app.client.tasks.delete(found.key)
-    app.done(f"Deleted {_label(found)}", deleted_row(found))
+    confirm_delete(
+        app,
+        found,
+        app.client.tasks.delete,
+        yes=yes,
+        ask=f"Delete {_label(found)} and its triggers and events?",
+        told=f"Deleted {_label(found)}",
+    )
 
 
 def _toggle(task_ref: str, enable: bool) -> None:

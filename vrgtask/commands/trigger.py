@@ -17,7 +17,7 @@ from vrgtask.commands._common import (
     BOOL_STYLES,
     KEY,
     NAME_OR_KEY,
-    deleted_row,
+    confirm_delete,
     examples,
     format_yes_no,
     optional_bool,
@@ -172,10 +172,16 @@ def delete_trigger(trigger_id: int, yes: bool) -> None:
     """Delete a trigger (the task and the schedule stay)."""
     app = get_app()
     found = _get_trigger(app, trigger_id)
-    app.confirm(f"Delete trigger {found.key} linking {_link(found)}?", yes=yes)
-    app.client.task_schedule_triggers.delete(found.key)
-    row = deleted_row(found, trigger_to_row(found))
-    app.done(f"Deleted trigger {found.key} linking {_link(found)}", row, TASK_TRIGGER_COLUMNS)
+    confirm_delete(
+        app,
+        found,
+        app.client.task_schedule_triggers.delete,
+        yes=yes,
+        ask=f"Delete trigger {found.key} linking {_link(found)}?",
+        told=f"Deleted trigger {found.key} linking {_link(found)}",
+        row=trigger_to_row(found),
+        columns=TASK_TRIGGER_COLUMNS,
+    )
 
 
 @trigger.command(
