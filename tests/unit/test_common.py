@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from support import TASK_DATA, sdk_object
 
 from vrgtask.commands._common import confirm_delete, deleted_row, require_changes, yes_option
+from vrgtask.formatters import Column
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,7 @@ def test_confirm_delete_asks_then_deletes_then_reports_the_deleted_row(mocker: A
     from pyvergeos.resources.tasks import Task
 
     task = sdk_object(Task, TASK_DATA)
+    columns = [Column("x", "X")]
     steps = mocker.MagicMock()
     confirm_delete(
         steps.app,
@@ -79,14 +81,14 @@ def test_confirm_delete_asks_then_deletes_then_reports_the_deleted_row(mocker: A
         ask="Delete it?",
         told="Deleted it",
         row={"$key": task.key, "x": 1},
-        columns=["c"],
+        columns=columns,
         n=2,
     )
     assert steps.mock_calls == [
         mocker.call.app.confirm("Delete it?", yes=True),
         mocker.call.delete(task.key),
         mocker.call.app.done(
-            "Deleted it", {"$key": task.key, "x": 1, "n": 2, "deleted": True}, ["c"]
+            "Deleted it", {"$key": task.key, "x": 1, "n": 2, "deleted": True}, columns
         ),
     ]
 
