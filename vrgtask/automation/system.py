@@ -347,15 +347,16 @@ def _by_name(row: dict[str, Any]) -> tuple[str, str]:
     return str(row.get("name")), str(row.get("$key"))
 
 
+def _pick(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The ``names`` of ``fields``, in that order."""
+    return {name: fields[name] for name in names}
+
+
 def _schedule_entry(row: dict[str, Any]) -> dict[str, Any]:
     f = schedule_fields(row)
     entry: dict[str, Any] = {
         "name": row.get("name"),
-        "description": f["description"],
-        "enabled": f["enabled"],
-        "repeat_every": f["repeat_every"],
-        "repeat_iteration": f["repeat_iteration"],
-        "start_date": f["start_date"],
+        **_pick(f, "description", "enabled", "repeat_every", "repeat_iteration", "start_date"),
     }
     if f["end_date"]:
         entry["end_date"] = f["end_date"]
@@ -391,10 +392,7 @@ def _task_entry(
     entry: dict[str, Any] = {
         "name": row.get("name"),
         "owner": namer.write(row.get("owner")),
-        "action": f["action"],
-        "description": f["description"],
-        "enabled": f["enabled"],
-        "delete_after_run": f["delete_after_run"],
+        **_pick(f, "action", "description", "enabled", "delete_after_run"),
     }
     if f["settings"]:
         entry["settings"] = f["settings"]
