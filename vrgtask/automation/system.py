@@ -11,7 +11,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vrgtask.automation.document import DAY_NAMES, DOCUMENT_VERSION, days_text
+from vrgtask.automation.document import (
+    DAY_NAMES,
+    DOCUMENT_VERSION,
+    SCHEDULE_API_KEYS,
+    days_text,
+)
 from vrgtask.errors import ConflictError, NotFoundError
 from vrgtask.owners import STRING_KEY_TABLES, format_owner
 
@@ -41,13 +46,7 @@ TASK_FIELDS = (
 )
 SCHEDULE_FIELDS = (
     "$key",
-    "name",
-    "description",
-    "enabled",
-    "repeat_every",
-    "repeat_iteration",
-    "start_date",
-    "end_date",
+    *SCHEDULE_API_KEYS,
     "start_time_of_day",
     "end_time_of_day",
     "day_of_month",
