@@ -366,22 +366,16 @@ def trigger_event(
     Reports whether the task was seen starting, or only queued; --wait
     follows the run as 'task run --wait' does.
     """
-    from vrgtask.actions import send_action
-
     app = get_app()
-    client = app.client
     found = _get_event(app, event_key)
     params: dict[str, Any] = {} if context_json is None else {"context": context_json}
-
-    def fire() -> None:
-        send_action(client, "task_events", found.key, "trigger", params)
-
     run_fired_task(
         app,
-        found.task_key,
+        "task_events",
+        found,
+        params,
         f"Triggered {_label(found)}",
-        fire,
-        lambda: (event_to_row(found), EVENT_COLUMNS),
+        (event_to_row(found), EVENT_COLUMNS),
         wait=wait,
         timing=Timing(timeout, start_timeout, interval),
     )

@@ -8,7 +8,6 @@ hands them to the formatter registry; it never prints tables itself.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -274,30 +273,34 @@ def list_plain_tasks(manager: Any, **query: Any) -> list[Any]:
 
 def run_fired_task(
     app: AppContext,
-    task_key: int | None,
+    table: str,
+    found: Any,
+    params: dict[str, Any],
     what: str,
-    fire: Callable[[], None],
-    unlinked: Callable[[], tuple[dict[str, Any], Columns]],
+    unlinked: tuple[dict[str, Any], Columns],
     *,
     wait: bool,
     timing: Timing,
 ) -> None:
-    """Fire something that runs task ``task_key`` (``fire()``), then follow the run.
+    """Fire ``found`` (its ``trigger`` action with ``params``; a row of
+    ``table`` that runs the task ``found.task_key``), then follow the run.
 
     The task is read before (its status and last run: how its start is
-    recognised), ``fire`` sends the request, and the run is confirmed, or
-    waited for, as ``task run`` does. ``what`` names what fired. When it
-    names no task (``task_key`` None) it is only fired, and reported with
-    the row and columns ``unlinked()`` gives.
+    recognised), the action is sent, and the run is confirmed, or waited
+    for, as ``task run`` does. ``what`` names what fired. When it names no
+    task (``task_key`` None) it is only fired, and reported with the row and
+    columns of ``unlinked``.
     """
+    from vrgtask.actions import send_action
     from vrgtask.runs import TASK_LOOK_FIELDS, follow_run, watch_read_task
 
-    if task_key is None:
-        fire()
-        app.done(what, *unlinked())
+    client = app.client
+    if found.task_key is None:
+        send_action(client, table, found.key, "trigger", params)
+        app.done(what, *unlinked)
         return
-    watch = watch_read_task(app, app.client.tasks.get(task_key, fields=list(TASK_LOOK_FIELDS)))
-    fire()
+    watch = watch_read_task(app, client.tasks.get(found.task_key, fields=list(TASK_LOOK_FIELDS)))
+    send_action(client, table, found.key, "trigger", params)
     follow_run(app, watch, what, wait=wait, timing=timing)
 
 

@@ -203,21 +203,15 @@ def run_trigger(
     Reports whether the task was seen starting, or only queued; --wait
     follows the run as 'task run --wait' does.
     """
-    from vrgtask.actions import send_action
-
     app = get_app()
-    client = app.client
     found = _get_trigger(app, trigger_id)
-
-    def fire() -> None:
-        send_action(client, "task_schedule_triggers", found.key, "trigger", {})
-
     run_fired_task(
         app,
-        found.task_key,
+        "task_schedule_triggers",
+        found,
+        {},
         f"Triggered trigger {found.key}",
-        fire,
-        lambda: (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
+        (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
         wait=wait,
         timing=Timing(timeout, start_timeout, interval),
     )
