@@ -357,9 +357,7 @@ def trigger_event(
     event_key: int,
     context_json: dict[str, Any] | None,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
 ) -> None:
     """Fire an event trigger now: its task runs as if the event had happened.
 
@@ -377,5 +375,5 @@ def trigger_event(
         f"Triggered {_label(found)}",
         (event_to_row(found), EVENT_COLUMNS),
         wait=wait,
-        timing=Timing(timeout, start_timeout, interval),
+        timing=timing,
     )

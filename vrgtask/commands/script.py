@@ -416,9 +416,7 @@ def run_script(
     script_ref: str,
     params_json: dict[str, Any] | None,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
 ) -> None:
     """Run a task script now.
 
@@ -452,6 +450,6 @@ def run_script(
         watch,
         f"Ran {_label(found)} as task {task_key}",
         wait=wait,
-        timing=Timing(timeout, start_timeout, interval),
+        timing=timing,
         row_extra=row,
     )

@@ -577,9 +577,7 @@ add_toggles(
 def run_task(
     task_ref: str,
     wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    timing: Timing,
     params_json: dict[str, Any] | None,
 ) -> None:
     """Run a task now, whatever its schedule.
@@ -606,7 +604,6 @@ def run_task(
         # The run may have been accepted before the interruption: say so, and
         # how to look, rather than leave the user guessing.
         raise watch.interrupted_request() from None
-    timing = Timing(timeout, start_timeout, interval)
     follow_run(app, watch, f"Ran {watch.label}", wait=wait, timing=timing)
 
 
@@ -621,7 +618,7 @@ def run_task(
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @timing_options
 @output_options
-def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: float | None) -> None:
+def wait_task(task_ref: str, timing: Timing) -> None:
     """Wait for a task's run (queued or running) to end, as 'task run --wait' does.
 
     Exit 0 when the run ended without an error in the task log, 1 when it
@@ -648,7 +645,7 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
     outcome, final = wait_shown(
         app,
         watch,
-        Timing(timeout, start_timeout, interval),
+        timing,
         started_by=started_by,
         seen=seen if started_by else None,
         requested=False,

@@ -195,9 +195,7 @@ def delete_trigger(trigger_id: int, yes: bool) -> None:
 @click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
 @wait_options
 @output_options
-def run_trigger(
-    trigger_id: int, wait: bool, timeout: float, start_timeout: float, interval: float | None
-) -> None:
+def run_trigger(trigger_id: int, wait: bool, timing: Timing) -> None:
     """Fire a trigger now: its task runs at once, whatever the schedule says.
 
     Reports whether the task was seen starting, or only queued; --wait
@@ -213,5 +211,5 @@ def run_trigger(
         f"Triggered trigger {found.key}",
         (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
         wait=wait,
-        timing=Timing(timeout, start_timeout, interval),
+        timing=timing,
     )
