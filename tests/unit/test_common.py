@@ -9,7 +9,13 @@ import pytest
 from click.testing import CliRunner
 from support import TASK_DATA, sdk_object
 
-from vrgtask.commands._common import confirm_delete, deleted_row, require_changes, yes_option
+from vrgtask.commands._common import (
+    confirm_delete,
+    deleted_row,
+    require_changes,
+    update_options,
+    yes_option,
+)
 from vrgtask.formatters import Column
 
 
@@ -104,3 +110,21 @@ def test_confirm_delete_deletes_nothing_when_refused(mocker: Any) -> None:
         confirm_delete(app, task, delete, yes=False, ask="Delete it?", told="Deleted it")
     delete.assert_not_called()
     app.done.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    ("enabled", "names"),
+    [(False, ["name", "description"]), (True, ["name", "description", "enabled"])],
+)
+def test_update_options(enabled: bool, names: list[str]) -> None:
+    @click.command()
+    @update_options(enabled=enabled)
+    def cmd(**given: Any) -> None:
+        click.echo(sorted((k, v) for k, v in given.items() if v is not None))
+
+    assert [p.name for p in cmd.params] == names
+    runner = CliRunner()
+    assert runner.invoke(cmd, ["--description", "d"]).output == "[('description', 'd')]\n"
+    refused = runner.invoke(cmd, ["--name", " "])
+    assert refused.exit_code == 2
+    assert "must not be empty" in refused.output

@@ -51,6 +51,7 @@ __all__ = [
     "optional_bool",
     "require_changes",
     "resolve",
+    "update_options",
     "yes_option",
 ]
 
@@ -340,6 +341,21 @@ def yes_option(note: str | None = CONFIRM_NOTE) -> Callable[[F], F]:
             doc = inspect.cleandoc(func.__doc__ or "")
             func.__doc__ = f"{doc}\n\n{note}" if doc else note
         return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
+
+    return decorate
+
+
+def update_options(*, enabled: bool = False) -> Callable[[F], F]:
+    """``--name`` and ``--description`` of an update, then ``--enabled BOOL``
+    when the object has that flag; each is None unless given."""
+
+    def decorate(func: F) -> F:
+        if enabled:
+            func = click.option(
+                "--enabled", type=click.BOOL, metavar="BOOL", help="true or false."
+            )(func)
+        func = click.option("--description", help="New description.")(func)
+        return click.option("--name", callback=nonempty, help="New name.")(func)
 
     return decorate
 

@@ -354,10 +354,7 @@ def delete_event(event_key: int, yes: bool) -> None:
 @wait_options
 @output_options
 def trigger_event(
-    event_key: int,
-    context_json: dict[str, Any] | None,
-    wait: bool,
-    timing: Timing,
+    event_key: int, context_json: dict[str, Any] | None, wait: bool, timing: Timing
 ) -> None:
     """Fire an event trigger now: its task runs as if the event had happened.
 

@@ -28,6 +28,7 @@ from vrgtask.commands._common import (
     optional_bool,
     require_changes,
     resolve,
+    update_options,
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -414,9 +415,7 @@ def create_schedule(
     ),
 )
 @click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@click.option("--name", callback=nonempty, help="New name.")
-@click.option("--description", help="New description.")
-@click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
+@update_options(enabled=True)
 @click.option("--repeat-every", type=click.Choice(REPEAT_CHOICES), help=REPEAT_HELP)
 @click.option("--repeat-iteration", type=click.IntRange(min=1), metavar="N", help=ITERATION_HELP)
 @click.option("--start-date", type=ScheduleDate(), help="First day the schedule runs.")

@@ -30,6 +30,7 @@ from vrgtask.commands._common import (
     nonempty,
     require_changes,
     resolve,
+    update_options,
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -343,8 +344,7 @@ def create_script(
     ),
 )
 @click.argument("script_ref", metavar="ID|NAME", type=NAME_OR_KEY)
-@click.option("--name", callback=nonempty, help="New name.")
-@click.option("--description", help="New description.")
+@update_options()
 @_code_option
 @click.option("--settings-json", type=JsonObject(), help="New settings (JSON object).")
 @output_options
@@ -413,10 +413,7 @@ def delete_script(script_ref: str, yes: bool) -> None:
 @wait_options
 @output_options
 def run_script(
-    script_ref: str,
-    params_json: dict[str, Any] | None,
-    wait: bool,
-    timing: Timing,
+    script_ref: str, params_json: dict[str, Any] | None, wait: bool, timing: Timing
 ) -> None:
     """Run a task script now.
 

@@ -28,6 +28,7 @@ from vrgtask.commands._common import (
     optional_bool,
     require_changes,
     resolve,
+    update_options,
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -486,9 +487,7 @@ def create_task(
     ),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option("--name", callback=nonempty, help="New name.")
-@click.option("--description", help="New description.")
-@click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
+@update_options(enabled=True)
 @click.option("--delete-after-run", type=click.BOOL, metavar="BOOL", help="true or false.")
 @click.option("--settings-json", type=JsonObject(), help="New settings as a JSON object.")
 @output_options
@@ -574,12 +573,7 @@ add_toggles(
     help="Execution parameters as a JSON object, sent to the server as they are.",
 )
 @output_options
-def run_task(
-    task_ref: str,
-    wait: bool,
-    timing: Timing,
-    params_json: dict[str, Any] | None,
-) -> None:
+def run_task(task_ref: str, wait: bool, timing: Timing, params_json: dict[str, Any] | None) -> None:
     """Run a task now, whatever its schedule.
 
     A run is queued on the server: vrgtask reports it started only once the
