@@ -8,8 +8,9 @@ needs click and :mod:`vrgtask.params` only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import click
 
@@ -40,19 +41,27 @@ class Timing(NamedTuple):
 
 
 def timing_options(func: F, *, prefix: str = "") -> F:
-    """``--timeout``, ``--start-timeout`` and ``--interval`` of a wait.
+    """``--timeout``, ``--start-timeout`` and ``--interval`` of a wait, given
+    to the command as one ``timing`` argument (a :class:`Timing`).
 
     Every value must be a finite number (no nan, inf or 1e400) within bounds.
     """
-    func = click.option(
+
+    @functools.wraps(func)
+    def command(
+        *args: Any, timeout: float, start_timeout: float, interval: float | None, **kwargs: Any
+    ) -> Any:
+        return func(*args, timing=Timing(timeout, start_timeout, interval), **kwargs)
+
+    decorated: Callable[..., Any] = click.option(
         "--interval",
         type=FiniteFloat(min=1, max=3600),
         default=None,
         metavar="SECONDS",
         help=f"{prefix}a fixed time between checks (at least 1) [default: 1s, "
         "growing to 10s on long runs].",
-    )(func)
-    func = click.option(
+    )(command)
+    decorated = click.option(
         "--start-timeout",
         type=FiniteFloat(min=0, max=MAX_WAIT),
         default=DEFAULT_START_TIMEOUT,
@@ -60,15 +69,18 @@ def timing_options(func: F, *, prefix: str = "") -> F:
         metavar="SECONDS",
         help=f"{prefix}how long the run may stay queued before vrgtask gives up "
         "(exit 1; the server accepted the request but the task did not start).",
-    )(func)
-    return click.option(
-        "--timeout",
-        type=FiniteFloat(min=0, max=MAX_WAIT),
-        default=300,
-        show_default=True,
-        metavar="SECONDS",
-        help=f"{prefix}give up waiting after this long (0 = no limit). Exit 9.",
-    )(func)
+    )(decorated)
+    return cast(
+        F,
+        click.option(
+            "--timeout",
+            type=FiniteFloat(min=0, max=MAX_WAIT),
+            default=300,
+            show_default=True,
+            metavar="SECONDS",
+            help=f"{prefix}give up waiting after this long (0 = no limit). Exit 9.",
+        )(decorated),
+    )
 
 
 def wait_options(func: F) -> F:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vrgtask.errors import (
@@ -202,24 +202,21 @@ class RunOutcome:
     elapsed: float = 0.0
 
 
+@dataclass
 class Backoff:
-    """Poll intervals: ``first`` for ``calm`` seconds, then x1.5 up to ``cap``."""
+    """Poll intervals: ``fixed`` if given, else ``first`` for ``calm`` seconds,
+    then x``factor`` up to ``cap``."""
 
-    def __init__(
-        self,
-        fixed: float | None = None,
-        *,
-        first: float = 1.0,
-        cap: float = 10.0,
-        calm: float = 10.0,
-        factor: float = 1.5,
-    ) -> None:
-        self.fixed = fixed
-        self.first = first
-        self.cap = cap
-        self.calm = calm
-        self.factor = factor
-        self.current = first
+    fixed: float | None = None
+    _: KW_ONLY
+    first: float = 1.0
+    cap: float = 10.0
+    calm: float = 10.0
+    factor: float = 1.5
+    current: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.current = self.first
 
     def next(self, elapsed: float) -> float:
         if self.fixed is not None:

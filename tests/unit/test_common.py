@@ -9,7 +9,14 @@ import pytest
 from click.testing import CliRunner
 from support import TASK_DATA, sdk_object
 
-from vrgtask.commands._common import deleted_row, require_changes, yes_option
+from vrgtask.commands._common import (
+    confirm_delete,
+    deleted_row,
+    require_changes,
+    update_options,
+    yes_option,
+)
+from vrgtask.formatters import Column
 
 
 @pytest.mark.parametrize(
@@ -64,3 +71,60 @@ def test_deleted_row() -> None:
     task = sdk_object(Task, TASK_DATA)
     assert deleted_row(task) == {"$key": task.key, "name": task.get("name"), "deleted": True}
     assert deleted_row(task, {"x": 1}, n=2) == {"x": 1, "n": 2, "deleted": True}
+
+
+def test_confirm_delete_asks_then_deletes_then_reports_the_deleted_row(mocker: Any) -> None:
+    from pyvergeos.resources.tasks import Task
+
+    task = sdk_object(Task, TASK_DATA)
+    columns = [Column("x", "X")]
+    steps = mocker.MagicMock()
+    confirm_delete(
+        steps.app,
+        task,
+        steps.delete,
+        yes=True,
+        ask="Delete it?",
+        told="Deleted it",
+        row={"$key": task.key, "x": 1},
+        columns=columns,
+        n=2,
+    )
+    assert steps.mock_calls == [
+        mocker.call.app.confirm("Delete it?", yes=True),
+        mocker.call.delete(task.key),
+        mocker.call.app.done(
+            "Deleted it", {"$key": task.key, "x": 1, "n": 2, "deleted": True}, columns
+        ),
+    ]
+
+
+def test_confirm_delete_deletes_nothing_when_refused(mocker: Any) -> None:
+    from pyvergeos.resources.tasks import Task
+
+    task = sdk_object(Task, TASK_DATA)
+    app = mocker.MagicMock()
+    app.confirm.side_effect = click.Abort()
+    delete = mocker.MagicMock()
+    with pytest.raises(click.Abort):
+        confirm_delete(app, task, delete, yes=False, ask="Delete it?", told="Deleted it")
+    delete.assert_not_called()
+    app.done.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    ("enabled", "names"),
+    [(False, ["name", "description"]), (True, ["name", "description", "enabled"])],
+)
+def test_update_options(enabled: bool, names: list[str]) -> None:
+    @click.command()
+    @update_options(enabled=enabled)
+    def cmd(**given: Any) -> None:
+        click.echo(sorted((k, v) for k, v in given.items() if v is not None))
+
+    assert [p.name for p in cmd.params] == names
+    runner = CliRunner()
+    assert runner.invoke(cmd, ["--description", "d"]).output == "[('description', 'd')]\n"
+    refused = runner.invoke(cmd, ["--name", " "])
+    assert refused.exit_code == 2
+    assert "must not be empty" in refused.output

@@ -442,3 +442,23 @@ def test_without_a_terminal_no_log_reads_for_the_live_line() -> None:
     wait(watch, live_log=False)
     # While queued: one log read per look; once running: none until the result.
     assert fake.log_reads - reads_before <= 3
+
+
+def test_wait_options_give_the_command_one_timing() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from vrgtask.runopts import Timing, wait_options
+
+    seen: list[Any] = []
+
+    @click.command()
+    @wait_options
+    @click.option("--other")
+    def cmd(**kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    result = CliRunner().invoke(cmd, ["--timeout", "5", "--interval", "2", "--other", "x"])
+    assert result.exit_code == 0, result.output
+    assert seen == [{"wait": False, "timing": Timing(5.0, 30.0, 2.0), "other": "x"}]
+    assert [p.name for p in cmd.params] == ["wait", "timeout", "start_timeout", "interval", "other"]

@@ -46,6 +46,7 @@ from vrgtask.owners import OwnerRef, OwnerSyntaxError, parse_owner
 __all__ = [
     "DAY_NAMES",
     "DOCUMENT_VERSION",
+    "SCHEDULE_API_KEYS",
     "Document",
     "DocumentError",
     "EventSpec",
@@ -515,7 +516,8 @@ def _task(c: _Checker, problems: _Problems) -> TaskSpec | None:
 
 
 _TOP_KEYS = ("version", "schedules", "scripts", "tasks")
-_SCHEDULE_KEYS = (
+#: The schedule keys a document spells as the API's fields.
+SCHEDULE_API_KEYS = (
     "name",
     "description",
     "enabled",
@@ -523,11 +525,8 @@ _SCHEDULE_KEYS = (
     "repeat_iteration",
     "start_date",
     "end_date",
-    "start_time",
-    "end_time",
-    "days",
-    "day_of_month",
 )
+_SCHEDULE_KEYS = (*SCHEDULE_API_KEYS, "start_time", "end_time", "days", "day_of_month")
 _SCRIPT_KEYS = ("name", "description", "code", "settings")
 _TASK_KEYS = (
     "name",

@@ -11,7 +11,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vrgtask.automation.document import DAY_NAMES, DOCUMENT_VERSION, days_text
+from vrgtask.automation.document import (
+    DAY_NAMES,
+    DOCUMENT_VERSION,
+    SCHEDULE_API_KEYS,
+    days_text,
+)
 from vrgtask.errors import ConflictError, NotFoundError
 from vrgtask.owners import STRING_KEY_TABLES, format_owner
 
@@ -41,13 +46,7 @@ TASK_FIELDS = (
 )
 SCHEDULE_FIELDS = (
     "$key",
-    "name",
-    "description",
-    "enabled",
-    "repeat_every",
-    "repeat_iteration",
-    "start_date",
-    "end_date",
+    *SCHEDULE_API_KEYS,
     "start_time_of_day",
     "end_time_of_day",
     "day_of_month",
@@ -347,15 +346,16 @@ def _by_name(row: dict[str, Any]) -> tuple[str, str]:
     return str(row.get("name")), str(row.get("$key"))
 
 
+def _pick(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The ``names`` of ``fields``, in that order."""
+    return {name: fields[name] for name in names}
+
+
 def _schedule_entry(row: dict[str, Any]) -> dict[str, Any]:
     f = schedule_fields(row)
     entry: dict[str, Any] = {
         "name": row.get("name"),
-        "description": f["description"],
-        "enabled": f["enabled"],
-        "repeat_every": f["repeat_every"],
-        "repeat_iteration": f["repeat_iteration"],
-        "start_date": f["start_date"],
+        **_pick(f, "description", "enabled", "repeat_every", "repeat_iteration", "start_date"),
     }
     if f["end_date"]:
         entry["end_date"] = f["end_date"]
@@ -391,10 +391,7 @@ def _task_entry(
     entry: dict[str, Any] = {
         "name": row.get("name"),
         "owner": namer.write(row.get("owner")),
-        "action": f["action"],
-        "description": f["description"],
-        "enabled": f["enabled"],
-        "delete_after_run": f["delete_after_run"],
+        **_pick(f, "action", "description", "enabled", "delete_after_run"),
     }
     if f["settings"]:
         entry["settings"] = f["settings"]

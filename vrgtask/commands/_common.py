@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
     from pyvergeos.resources.base import ResourceManager, ResourceObject
 
+    from vrgtask.context import AppContext
+    from vrgtask.formatters import Columns
+
     R = TypeVar("R", bound=ResourceObject)
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "JsonObject",
     "LinkedGroup",
     "add_toggles",
+    "confirm_delete",
     "deleted_row",
     "enabled_filter",
     "examples",
@@ -47,6 +51,7 @@ __all__ = [
     "optional_bool",
     "require_changes",
     "resolve",
+    "update_options",
     "yes_option",
 ]
 
@@ -340,10 +345,44 @@ def yes_option(note: str | None = CONFIRM_NOTE) -> Callable[[F], F]:
     return decorate
 
 
+def update_options(*, enabled: bool = False) -> Callable[[F], F]:
+    """``--name`` and ``--description`` of an update, then ``--enabled BOOL``
+    when the object has that flag; each is None unless given."""
+
+    def decorate(func: F) -> F:
+        if enabled:
+            func = click.option(
+                "--enabled", type=click.BOOL, metavar="BOOL", help="true or false."
+            )(func)
+        func = click.option("--description", help="New description.")(func)
+        return click.option("--name", callback=nonempty, help="New name.")(func)
+
+    return decorate
+
+
 def deleted_row(found: Any, row: Mapping[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     """What a delete prints: ``row`` (default: the key and name of ``found``), deleted."""
     base = {"$key": int(found.key), "name": found.get("name")} if row is None else dict(row)
     return {**base, **extra, "deleted": True}
+
+
+def confirm_delete(
+    app: AppContext,
+    found: Any,
+    delete: Callable[[Any], object],
+    *,
+    yes: bool,
+    ask: str,
+    told: str,
+    row: Mapping[str, Any] | None = None,
+    columns: Columns = (),
+    **extra: Any,
+) -> None:
+    """Ask ``ask``, ``delete(found.key)``, then report ``told`` with the
+    :func:`deleted_row` of ``found`` (``row`` and ``extra`` as there)."""
+    app.confirm(ask, yes=yes)
+    delete(found.key)
+    app.done(told, deleted_row(found, row, **extra), columns)
 
 
 def require_changes(changes: Mapping[str, Any]) -> dict[str, Any]:

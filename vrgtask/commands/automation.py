@@ -8,7 +8,8 @@ shows what ``apply`` would change to make the system match a document;
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -19,6 +20,8 @@ from vrgtask.fanout import fans_out
 from vrgtask.formatters import Column
 
 __all__ = ["apply", "diff", "export"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 PLAN_COLUMNS = [
     Column("change", "Change"),
@@ -36,6 +39,14 @@ PRUNE_HELP = (
     "Also delete tasks, schedules and scripts the document does not name "
     "(never system-created ones)."
 )
+
+
+def _plan_options(func: F) -> F:
+    """``-f/--file`` and ``--prune``: what diff and apply compare the system with."""
+    func = click.option("--prune", is_flag=True, help=PRUNE_HELP)(func)
+    return click.option("-f", "--file", "source", required=True, metavar="FILE", help=FILE_HELP)(
+        func
+    )
 
 
 def _load(source: str) -> Any:
@@ -183,8 +194,7 @@ def export(
         "vrgtask -A diff -f automation.yaml --exit-code   (exit 1 when any profile drifted)",
     )
 )
-@click.option("-f", "--file", "source", required=True, metavar="FILE", help=FILE_HELP)
-@click.option("--prune", is_flag=True, help=PRUNE_HELP)
+@_plan_options
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there are changes, 0 when none.")
 @output_options
 def diff(source: str, prune: bool, exit_code: bool) -> None:
@@ -228,8 +238,7 @@ def _applied_text(plan: Any) -> str:
         "vrgtask -p site-a,site-b apply -f automation.yaml --yes",
     )
 )
-@click.option("-f", "--file", "source", required=True, metavar="FILE", help=FILE_HELP)
-@click.option("--prune", is_flag=True, help=PRUNE_HELP)
+@_plan_options
 @click.option("--dry-run", is_flag=True, help="Show the plan and change nothing.")
 @yes_option(note=None)
 @output_options

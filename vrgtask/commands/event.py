@@ -20,7 +20,7 @@ from vrgtask.commands._common import (
     KEY,
     NAME_OR_KEY,
     JsonObject,
-    deleted_row,
+    confirm_delete,
     examples,
     format_json,
     nonempty,
@@ -324,10 +324,16 @@ def delete_event(event_key: int, yes: bool) -> None:
     """Delete an event trigger (the task stays)."""
     app = get_app()
     found = _get_event(app, event_key)
-    app.confirm(f"Delete {_label(found)} that runs {_task_label(found)}?", yes=yes)
-    app.client.task_events.delete(found.key)
-    row = deleted_row(found, event_to_row(found))
-    app.done(f"Deleted {_label(found)} that ran {_task_label(found)}", row, EVENT_COLUMNS)
+    confirm_delete(
+        app,
+        found,
+        app.client.task_events.delete,
+        yes=yes,
+        ask=f"Delete {_label(found)} that runs {_task_label(found)}?",
+        told=f"Deleted {_label(found)} that ran {_task_label(found)}",
+        row=event_to_row(found),
+        columns=EVENT_COLUMNS,
+    )
 
 
 @event.command(
@@ -348,34 +354,23 @@ def delete_event(event_key: int, yes: bool) -> None:
 @wait_options
 @output_options
 def trigger_event(
-    event_key: int,
-    context_json: dict[str, Any] | None,
-    wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    event_key: int, context_json: dict[str, Any] | None, wait: bool, timing: Timing
 ) -> None:
     """Fire an event trigger now: its task runs as if the event had happened.
 
     Reports whether the task was seen starting, or only queued; --wait
     follows the run as 'task run --wait' does.
     """
-    from vrgtask.actions import send_action
-
     app = get_app()
-    client = app.client
     found = _get_event(app, event_key)
     params: dict[str, Any] = {} if context_json is None else {"context": context_json}
-
-    def fire() -> None:
-        send_action(client, "task_events", found.key, "trigger", params)
-
     run_fired_task(
         app,
-        found.task_key,
+        "task_events",
+        found,
+        params,
         f"Triggered {_label(found)}",
-        fire,
-        lambda: (event_to_row(found), EVENT_COLUMNS),
+        (event_to_row(found), EVENT_COLUMNS),
         wait=wait,
-        timing=Timing(timeout, start_timeout, interval),
+        timing=timing,
     )

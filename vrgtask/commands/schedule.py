@@ -20,7 +20,7 @@ from vrgtask.commands._common import (
     BOOL_STYLES,
     NAME_OR_KEY,
     add_toggles,
-    deleted_row,
+    confirm_delete,
     enabled_filter,
     examples,
     format_yes_no,
@@ -28,6 +28,7 @@ from vrgtask.commands._common import (
     optional_bool,
     require_changes,
     resolve,
+    update_options,
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -414,9 +415,7 @@ def create_schedule(
     ),
 )
 @click.argument("schedule_ref", metavar="SCHEDULE", type=NAME_OR_KEY)
-@click.option("--name", callback=nonempty, help="New name.")
-@click.option("--description", help="New description.")
-@click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
+@update_options(enabled=True)
 @click.option("--repeat-every", type=click.Choice(REPEAT_CHOICES), help=REPEAT_HELP)
 @click.option("--repeat-iteration", type=click.IntRange(min=1), metavar="N", help=ITERATION_HELP)
 @click.option("--start-date", type=ScheduleDate(), help="First day the schedule runs.")
@@ -542,12 +541,15 @@ def delete_schedule(schedule_ref: str, yes: bool) -> None:
 
     app = get_app()
     found = find_schedule(app, schedule_ref)
-    app.confirm(f"Delete {_label(found)}?", yes=yes)
-    try:
-        app.client.task_schedules.delete(found.key)
-    except SdkConflictError as exc:
-        raise ConflictError(_conflict_message(app, found, exc)) from exc
-    app.done(f"Deleted {_label(found)}", deleted_row(found))
+
+    def delete(key: int) -> None:
+        try:
+            app.client.task_schedules.delete(key)
+        except SdkConflictError as exc:
+            raise ConflictError(_conflict_message(app, found, exc)) from exc
+
+    ask, told = f"Delete {_label(found)}?", f"Deleted {_label(found)}"
+    confirm_delete(app, found, delete, yes=yes, ask=ask, told=told)
 
 
 def _toggle(schedule_ref: str, enable: bool) -> None:

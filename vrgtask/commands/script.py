@@ -24,12 +24,13 @@ import click
 from vrgtask.commands._common import (
     NAME_OR_KEY,
     JsonObject,
-    deleted_row,
+    confirm_delete,
     examples,
     format_json,
     nonempty,
     require_changes,
     resolve,
+    update_options,
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -343,8 +344,7 @@ def create_script(
     ),
 )
 @click.argument("script_ref", metavar="ID|NAME", type=NAME_OR_KEY)
-@click.option("--name", callback=nonempty, help="New name.")
-@click.option("--description", help="New description.")
+@update_options()
 @_code_option
 @click.option("--settings-json", type=JsonObject(), help="New settings (JSON object).")
 @output_options
@@ -383,14 +383,16 @@ def delete_script(script_ref: str, yes: bool) -> None:
     app = get_app()
     found = find_script(app, script_ref, fields=_KEY_NAME_TASKS)
     tasks = found.task_count
-    app.confirm(
-        f"Delete {_label(found)} and the {_plural(tasks, 'task')} it owns "
-        "(tasks that run a script are deleted with it)?",
+    confirm_delete(
+        app,
+        found,
+        app.client.task_scripts.delete,
         yes=yes,
+        ask=f"Delete {_label(found)} and the {_plural(tasks, 'task')} it owns "
+        "(tasks that run a script are deleted with it)?",
+        told=f"Deleted {_label(found)} and the {_plural(tasks, 'task')} it owned",
+        task_count=tasks,
     )
-    app.client.task_scripts.delete(found.key)
-    row = deleted_row(found, task_count=tasks)
-    app.done(f"Deleted {_label(found)} and the {_plural(tasks, 'task')} it owned", row)
 
 
 @script.command(
@@ -411,12 +413,7 @@ def delete_script(script_ref: str, yes: bool) -> None:
 @wait_options
 @output_options
 def run_script(
-    script_ref: str,
-    params_json: dict[str, Any] | None,
-    wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
+    script_ref: str, params_json: dict[str, Any] | None, wait: bool, timing: Timing
 ) -> None:
     """Run a task script now.
 
@@ -450,6 +447,6 @@ def run_script(
         watch,
         f"Ran {_label(found)} as task {task_key}",
         wait=wait,
-        timing=Timing(timeout, start_timeout, interval),
+        timing=timing,
         row_extra=row,
     )

@@ -8,7 +8,6 @@ hands them to the formatter registry; it never prints tables itself.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,7 +18,7 @@ from vrgtask.commands._common import (
     JsonObject,
     LinkedGroup,
     add_toggles,
-    deleted_row,
+    confirm_delete,
     enabled_filter,
     examples,
     format_epoch,
@@ -29,6 +28,7 @@ from vrgtask.commands._common import (
     optional_bool,
     require_changes,
     resolve,
+    update_options,
     yes_option,
 )
 from vrgtask.context import AppContext, get_app, output_options
@@ -274,30 +274,34 @@ def list_plain_tasks(manager: Any, **query: Any) -> list[Any]:
 
 def run_fired_task(
     app: AppContext,
-    task_key: int | None,
+    table: str,
+    found: Any,
+    params: dict[str, Any],
     what: str,
-    fire: Callable[[], None],
-    unlinked: Callable[[], tuple[dict[str, Any], Columns]],
+    unlinked: tuple[dict[str, Any], Columns],
     *,
     wait: bool,
     timing: Timing,
 ) -> None:
-    """Fire something that runs task ``task_key`` (``fire()``), then follow the run.
+    """Fire ``found`` (its ``trigger`` action with ``params``; a row of
+    ``table`` that runs the task ``found.task_key``), then follow the run.
 
     The task is read before (its status and last run: how its start is
-    recognised), ``fire`` sends the request, and the run is confirmed, or
-    waited for, as ``task run`` does. ``what`` names what fired. When it
-    names no task (``task_key`` None) it is only fired, and reported with
-    the row and columns ``unlinked()`` gives.
+    recognised), the action is sent, and the run is confirmed, or waited
+    for, as ``task run`` does. ``what`` names what fired. When it names no
+    task (``task_key`` None) it is only fired, and reported with the row and
+    columns of ``unlinked``.
     """
+    from vrgtask.actions import send_action
     from vrgtask.runs import TASK_LOOK_FIELDS, follow_run, watch_read_task
 
-    if task_key is None:
-        fire()
-        app.done(what, *unlinked())
+    client = app.client
+    if found.task_key is None:
+        send_action(client, table, found.key, "trigger", params)
+        app.done(what, *unlinked)
         return
-    watch = watch_read_task(app, app.client.tasks.get(task_key, fields=list(TASK_LOOK_FIELDS)))
-    fire()
+    watch = watch_read_task(app, client.tasks.get(found.task_key, fields=list(TASK_LOOK_FIELDS)))
+    send_action(client, table, found.key, "trigger", params)
     follow_run(app, watch, what, wait=wait, timing=timing)
 
 
@@ -483,9 +487,7 @@ def create_task(
     ),
 )
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
-@click.option("--name", callback=nonempty, help="New name.")
-@click.option("--description", help="New description.")
-@click.option("--enabled", type=click.BOOL, metavar="BOOL", help="true or false.")
+@update_options(enabled=True)
 @click.option("--delete-after-run", type=click.BOOL, metavar="BOOL", help="true or false.")
 @click.option("--settings-json", type=JsonObject(), help="New settings as a JSON object.")
 @output_options
@@ -523,9 +525,14 @@ def delete_task(task_ref: str, yes: bool) -> None:
     """Delete a task (its triggers and events go with it)."""
     app = get_app()
     found = find_task(app, task_ref)
-    app.confirm(f"Delete {_label(found)} and its triggers and events?", yes=yes)
-    app.client.tasks.delete(found.key)
-    app.done(f"Deleted {_label(found)}", deleted_row(found))
+    confirm_delete(
+        app,
+        found,
+        app.client.tasks.delete,
+        yes=yes,
+        ask=f"Delete {_label(found)} and its triggers and events?",
+        told=f"Deleted {_label(found)}",
+    )
 
 
 def _toggle(task_ref: str, enable: bool) -> None:
@@ -566,14 +573,7 @@ add_toggles(
     help="Execution parameters as a JSON object, sent to the server as they are.",
 )
 @output_options
-def run_task(
-    task_ref: str,
-    wait: bool,
-    timeout: float,
-    start_timeout: float,
-    interval: float | None,
-    params_json: dict[str, Any] | None,
-) -> None:
+def run_task(task_ref: str, wait: bool, timing: Timing, params_json: dict[str, Any] | None) -> None:
     """Run a task now, whatever its schedule.
 
     A run is queued on the server: vrgtask reports it started only once the
@@ -598,7 +598,6 @@ def run_task(
         # The run may have been accepted before the interruption: say so, and
         # how to look, rather than leave the user guessing.
         raise watch.interrupted_request() from None
-    timing = Timing(timeout, start_timeout, interval)
     follow_run(app, watch, f"Ran {watch.label}", wait=wait, timing=timing)
 
 
@@ -613,7 +612,7 @@ def run_task(
 @click.argument("task_ref", metavar="TASK", type=NAME_OR_KEY)
 @timing_options
 @output_options
-def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: float | None) -> None:
+def wait_task(task_ref: str, timing: Timing) -> None:
     """Wait for a task's run (queued or running) to end, as 'task run --wait' does.
 
     Exit 0 when the run ended without an error in the task log, 1 when it
@@ -640,7 +639,7 @@ def wait_task(task_ref: str, timeout: float, start_timeout: float, interval: flo
     outcome, final = wait_shown(
         app,
         watch,
-        Timing(timeout, start_timeout, interval),
+        timing,
         started_by=started_by,
         seen=seen if started_by else None,
         requested=False,

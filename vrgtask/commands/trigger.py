@@ -17,7 +17,7 @@ from vrgtask.commands._common import (
     BOOL_STYLES,
     KEY,
     NAME_OR_KEY,
-    deleted_row,
+    confirm_delete,
     examples,
     format_yes_no,
     optional_bool,
@@ -172,10 +172,16 @@ def delete_trigger(trigger_id: int, yes: bool) -> None:
     """Delete a trigger (the task and the schedule stay)."""
     app = get_app()
     found = _get_trigger(app, trigger_id)
-    app.confirm(f"Delete trigger {found.key} linking {_link(found)}?", yes=yes)
-    app.client.task_schedule_triggers.delete(found.key)
-    row = deleted_row(found, trigger_to_row(found))
-    app.done(f"Deleted trigger {found.key} linking {_link(found)}", row, TASK_TRIGGER_COLUMNS)
+    confirm_delete(
+        app,
+        found,
+        app.client.task_schedule_triggers.delete,
+        yes=yes,
+        ask=f"Delete trigger {found.key} linking {_link(found)}?",
+        told=f"Deleted trigger {found.key} linking {_link(found)}",
+        row=trigger_to_row(found),
+        columns=TASK_TRIGGER_COLUMNS,
+    )
 
 
 @trigger.command(
@@ -189,29 +195,21 @@ def delete_trigger(trigger_id: int, yes: bool) -> None:
 @click.argument("trigger_id", metavar="TRIGGER_ID", type=KEY)
 @wait_options
 @output_options
-def run_trigger(
-    trigger_id: int, wait: bool, timeout: float, start_timeout: float, interval: float | None
-) -> None:
+def run_trigger(trigger_id: int, wait: bool, timing: Timing) -> None:
     """Fire a trigger now: its task runs at once, whatever the schedule says.
 
     Reports whether the task was seen starting, or only queued; --wait
     follows the run as 'task run --wait' does.
     """
-    from vrgtask.actions import send_action
-
     app = get_app()
-    client = app.client
     found = _get_trigger(app, trigger_id)
-
-    def fire() -> None:
-        send_action(client, "task_schedule_triggers", found.key, "trigger", {})
-
     run_fired_task(
         app,
-        found.task_key,
+        "task_schedule_triggers",
+        found,
+        {},
         f"Triggered trigger {found.key}",
-        fire,
-        lambda: (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
+        (trigger_to_row(found), TASK_TRIGGER_COLUMNS),
         wait=wait,
-        timing=Timing(timeout, start_timeout, interval),
+        timing=timing,
     )
