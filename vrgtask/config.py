@@ -247,17 +247,23 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
     return data
 
 
+def config_file(env: Mapping[str, str]) -> str:
+    """:func:`config_path` as text, without importing pathlib (a run with no
+    config file, settings from the environment, never needs it)."""
+    override = env.get("VRGTASK_CONFIG")
+    if override:
+        return os.path.expanduser(override)
+    return os.path.join(os.path.expanduser("~"), ".vrg", "config.toml")
+
+
 def config_path(env: Mapping[str, str]) -> Path:
     """The configuration file: ``VRGTASK_CONFIG`` or ``~/.vrg/config.toml``."""
     from pathlib import Path
 
-    override = env.get("VRGTASK_CONFIG")
-    if override:
-        return Path(override).expanduser()
-    return Path.home() / ".vrg" / "config.toml"
+    return Path(config_file(env))
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
@@ -299,11 +305,11 @@ def profile_names(path: Path) -> list[str]:
     return names
 
 
-def _warn_if_exposed(path: Path, section: Mapping[str, Any], warn: Any) -> None:
+def _warn_if_exposed(path: str | os.PathLike[str], section: Mapping[str, Any], warn: Any) -> None:
     if os.name != "posix" or not any(section.get(k) for k in _SECRET_KEYS):
         return
     try:
-        mode = path.stat().st_mode
+        mode = os.stat(path).st_mode
     except OSError:
         return
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -313,13 +319,13 @@ def _warn_if_exposed(path: Path, section: Mapping[str, Any], warn: Any) -> None:
 
 
 def load_profile(
-    path: Path, name: str | None, *, explicit: bool, warn: Any
+    path: str | os.PathLike[str], name: str | None, *, explicit: bool, warn: Any
 ) -> tuple[str | None, dict[str, Any]]:
     """The selected profile's keys. ``name=None`` selects ``[default]``.
 
     A missing file is fine unless a profile was asked for by name.
     """
-    if not path.exists():
+    if not os.path.exists(path):
         if explicit and name not in (None, "default"):
             raise ConfigError(f"unknown profile {name!r}: config file {path} does not exist")
         return None, {}
@@ -374,7 +380,7 @@ def resolve(
     sources = settings.sources
     given_by = given_by or {}
     profile_name = options.get("profile")
-    path = config_path(env)
+    path = config_file(env)
     label, profile = load_profile(path, profile_name, explicit=profile_name is not None, warn=warn)
     settings.profile = label
 
@@ -443,7 +449,7 @@ def resolve(
         from pathlib import Path
 
         state = Path(str(profile["sandbox_state"])).expanduser()
-        settings.sandbox_state = str(state if state.is_absolute() else path.parent / state)
+        settings.sandbox_state = str(state if state.is_absolute() else Path(path).parent / state)
 
     for var, attr, kind, highest in (
         ("VERGE_RETRY_TOTAL", "retry_total", int, MAX_RETRY_TOTAL),

@@ -231,3 +231,26 @@ def test_retry_tuning_from_environment(tmp_path: Path) -> None:
         resolve(
             {}, {"VERGE_RETRY_TOTAL": "many", "VRGTASK_CONFIG": str(tmp_path / "n")}, warn=print
         )
+
+
+def test_settings_without_a_config_file_do_not_import_pathlib(tmp_path: Path) -> None:
+    """The common run (settings from the environment) stays off pathlib's import."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from vrgtask import config\n"
+        "sys.modules.pop('pathlib', None)  # an editable install's finder loads it first\n"
+        "env = {'HOME': sys.argv[1], 'VERGE_TOKEN': 't'}\n"
+        "s = config.resolve({'host': 'h.example'}, env, warn=print)\n"
+        "print(s.host, 'pathlib' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.split() == ["h.example", "False"]
