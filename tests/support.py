@@ -155,6 +155,22 @@ def spawn(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def stop_server(proc: subprocess.Popen[Any] | None) -> None:
+    """Stop a ``vrgtask sandbox serve`` child: SIGTERM (it stops cleanly on
+    it), then SIGKILL after 15 s; close its stdout."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
 def run_process(
     *args: str,
     input: str | None = None,

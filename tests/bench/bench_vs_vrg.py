@@ -57,6 +57,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: support.py
+
+from support import stop_server
+
 VRG_VERSION = "1.1.3"
 TASK_NAME = "nightly-snapshot"  # seeded task, key 1: the same row at every N
 TASK_KEY = 1
@@ -536,17 +540,7 @@ class SandboxProcess:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # the server stops cleanly on SIGTERM
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        stop_server(proc)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import select
-import signal
 import ssl
 import subprocess
 import sys
@@ -23,16 +22,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import default_sigint, stop_server
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and signals")
 
 START_TIMEOUT = 60.0
 _LISTENING = re.compile(r"listening on https://127\.0\.0\.1:(?P<port>\d+)/")
 _TRUST = re.compile(r"REQUESTS_CA_BUNDLE=(?P<ca>\S+)")
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Serve:
@@ -61,7 +57,7 @@ class Serve:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_default_sigint,  # noqa: PLW1509 - only restores a signal handler
+            preexec_fn=default_sigint,  # noqa: PLW1509 - only restores a signal handler
             start_new_session=True,
         )
         assert self.proc.stdout is not None
@@ -101,17 +97,7 @@ class Serve:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        stop_server(proc)
 
 
 @pytest.fixture
@@ -137,7 +123,7 @@ def run_vrgtask(
         env=env,
         timeout=timeout,
         check=False,
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
     )
 
 

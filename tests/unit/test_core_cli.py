@@ -17,12 +17,23 @@ from support import CHILD_KWARGS, Invoke
 HEAVY = ("pyvergeos", "requests", "urllib3", "tabulate", "yaml")
 
 
-def _modules_after(code: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
-    """Run ``code`` in a fresh interpreter; the heavy modules it loaded, and stdout."""
+def _modules_after(
+    code: str, env: dict[str, str] | None = None, *, prefixes: tuple[str, ...] = ()
+) -> tuple[list[str], str]:
+    """Run ``code`` in a fresh interpreter; the modules it loaded, and stdout.
+
+    The modules reported are the heavy ones, or with ``prefixes`` every module
+    whose name starts with one of them.
+    """
+    watched = (
+        f"sorted(m for m in sys.modules if m.startswith({prefixes!r}))"
+        if prefixes
+        else f"[m for m in {HEAVY!r} if m in sys.modules]"
+    )
     probe = (
         "import atexit, sys\n"
         "def report():\n"
-        f"    loaded = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        f"    loaded = {watched}\n"
         "    print('LOADED=' + ','.join(loaded), file=sys.stderr)\n"
         "atexit.register(report)\n"
         f"{code}\n"
@@ -574,27 +585,17 @@ def test_connection_errors_leave_out_the_request_url(
 
 
 def _vrgtask_modules_after(argv: list[str], env: dict[str, str] | None = None) -> set[str]:
-    """The vrgtask (and pyvergeos) modules a fresh ``main(argv)`` imported."""
-    probe = (
-        "import contextlib, io, sys\n"
+    """The vrgtask and pyvergeos modules a fresh ``main(argv)`` imported (exit 0)."""
+    code = (
+        "import contextlib, io\n"
         "from vrgtask.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    code = main({argv!r})\n"
-        "print('CODE=' + str(code), file=sys.stderr)\n"
-        "print('MODULES=' + ','.join(sorted(m for m in sys.modules "
-        "if m.startswith(('vrgtask', 'pyvergeos')))), file=sys.stderr)\n"
+        "print('CODE=' + str(code))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env={**os.environ, **(env or {})},
-    )
-    lines = out.stderr.strip().splitlines()
-    assert lines[-2] == "CODE=0", out.stderr
-    return set(lines[-1].removeprefix("MODULES=").split(","))
+    loaded, stdout = _modules_after(code, env, prefixes=("vrgtask", "pyvergeos"))
+    assert stdout.strip() == "CODE=0", stdout
+    return set(loaded)
 
 
 def test_help_loads_neither_settings_nor_app_context_nor_error_classifier() -> None:
